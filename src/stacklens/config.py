@@ -1,0 +1,174 @@
+"""Settings: command line + environment → one validated object (DESIGN §1.1)."""
+
+from __future__ import annotations
+
+import netrc
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from stacklens.errors import ConfigError
+
+BackendName = Literal["sentry", "jentry"]
+
+DEFAULT_URLS: dict[str, str] = {"sentry": "https://sentry.io", "jentry": "https://jentry.app"}
+TOKEN_VARS: dict[str, tuple[str, ...]] = {
+    "sentry": ("SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN"),
+    "jentry": ("JENTRY_AUTH_TOKEN",),
+}
+URL_VARS: dict[str, str] = {"sentry": "SENTRY_URL", "jentry": "JENTRY_URL"}
+TRUE_VALUES = {"1", "true", "yes", "on"}
+
+
+class Settings(BaseModel):
+    """Everything the server needs to run. `token` is a SecretStr so it never shows in a repr or a log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    backend: BackendName = "sentry"
+    url: str = "https://sentry.io"
+    org: str | None = None
+    project: str | None = None
+    token: SecretStr | None = None
+    jentry_user_id: int | None = None
+    read_only: bool = False
+    timeout: float = Field(default=30.0, gt=0, le=600)
+    transport: Literal["stdio", "http"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    http_token: SecretStr | None = None
+    stateless: bool = False
+    token_from_request: bool = False
+    demo: bool = False
+    log_level: str = "WARNING"
+
+    @property
+    def api_base(self) -> str:
+        """The instance's API root, path prefix kept (`https://host/sentry` → `https://host/sentry/api/0`)."""
+        return self.url + ("/api/0" if self.backend == "sentry" else "/api/v1")
+
+    @property
+    def token_var(self) -> str:
+        return TOKEN_VARS[self.backend][0]
+
+
+def normalize_url(raw: str, variable: str) -> str:
+    """Validate an instance URL: http(s), a host, no credentials/query/fragment. Keeps a path prefix."""
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{variable} must be an http:// or https:// URL with a host, e.g. https://sentry.io")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError(f"{variable} must not contain credentials, a query or a fragment")
+    if any(c in value for c in "\r\n\t "):
+        raise ConfigError(f"{variable} must not contain whitespace")
+    return value
+
+
+def netrc_password(host: str, env: Mapping[str, str]) -> str | None:
+    """The `password` of the ~/.netrc entry for `host` (`$NETRC` respected); None when absent or unreadable."""
+    path = env.get("NETRC") or str(Path(env.get("HOME") or Path.home()) / ".netrc")
+    try:
+        entry = netrc.netrc(path).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None
+    if not entry:
+        return None
+    return entry[2] or None
+
+
+def _env_token(backend: str, env: Mapping[str, str]) -> str | None:
+    for var in TOKEN_VARS[backend]:
+        if env.get(var, "").strip():
+            return env[var].strip()
+    return None
+
+
+def pick_backend(flag: str | None, env: Mapping[str, str]) -> BackendName:
+    """`--backend`, else STACKLENS_BACKEND, else jentry when only a Jentry token is configured, else sentry."""
+    choice = (flag or env.get("STACKLENS_BACKEND") or "").strip().lower()
+    if choice:
+        if choice not in ("sentry", "jentry"):
+            raise ConfigError(f"unknown backend {choice!r}: use 'sentry' or 'jentry' (STACKLENS_BACKEND)")
+        return choice  # type: ignore[return-value]
+    if _env_token("jentry", env) and not _env_token("sentry", env):
+        return "jentry"
+    return "sentry"
+
+
+def resolve(
+    env: Mapping[str, str],
+    *,
+    backend: str | None = None,
+    url: str | None = None,
+    org: str | None = None,
+    project: str | None = None,
+    read_only: bool = False,
+    timeout: float | None = None,
+    transport: str = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    stateless: bool = False,
+    token_from_request: bool = False,
+    demo: bool = False,
+    log_level: str | None = None,
+) -> Settings:
+    """Build Settings from flags (given) and the environment. Raises ConfigError naming what to set."""
+    name = pick_backend(backend, env)
+    url_var = URL_VARS[name]
+    base = normalize_url(url or env.get(url_var) or DEFAULT_URLS[name], "--url" if url else url_var)
+
+    token = _env_token(name, env)
+    if token is None and not demo:
+        token = netrc_password(urlsplit(base).hostname or "", env)
+    if token is None and not demo and not token_from_request:
+        hint = " (or a ~/.netrc entry: machine {host} password TOKEN)".format(host=urlsplit(base).hostname)
+        raise ConfigError(f"no {name.capitalize()} token: set {TOKEN_VARS[name][0]}{hint}")
+
+    org_value = (org or env.get("SENTRY_ORG") or "").strip() or None
+    if name == "sentry" and org_value is None and not demo:
+        raise ConfigError("no Sentry organization: set SENTRY_ORG or pass --org (the slug in your Sentry URL)")
+
+    user_id: int | None = None
+    raw_user = env.get("JENTRY_USER_ID", "").strip()
+    if raw_user:
+        if not raw_user.isdigit():
+            raise ConfigError("JENTRY_USER_ID must be a numeric Jentry user id")
+        user_id = int(raw_user)
+
+    if timeout is None:
+        raw_timeout = env.get("STACKLENS_TIMEOUT", "").strip()
+        try:
+            timeout = float(raw_timeout) if raw_timeout else 30.0
+        except ValueError:
+            raise ConfigError("STACKLENS_TIMEOUT must be a number of seconds, e.g. 30") from None
+    if not 0 < timeout <= 600:
+        raise ConfigError("the timeout must be between 0 and 600 seconds (STACKLENS_TIMEOUT / --timeout)")
+
+    http_token = env.get("STACKLENS_HTTP_TOKEN", "").strip() or None
+    return Settings(
+        backend=name,
+        url=base,
+        org=org_value,
+        project=(project or env.get("SENTRY_PROJECT") or "").strip() or None,
+        token=SecretStr(token) if token else None,
+        jentry_user_id=user_id,
+        read_only=read_only or env.get("STACKLENS_READ_ONLY", "").strip().lower() in TRUE_VALUES,
+        timeout=timeout,
+        transport="http" if transport == "http" else "stdio",
+        host=host,
+        port=port,
+        http_token=SecretStr(http_token) if http_token else None,
+        stateless=stateless,
+        token_from_request=token_from_request,
+        demo=demo,
+        log_level=(log_level or env.get("STACKLENS_LOG_LEVEL") or "WARNING").upper(),
+    )
+
+
+def from_environ(**flags: object) -> Settings:
+    return resolve(os.environ, **flags)  # type: ignore[arg-type]

@@ -1,0 +1,284 @@
+"""The one upstream HTTP client: auth, timeouts, retries, rate limits, and errors written for a model.
+
+One `httpx.AsyncClient` per server (opened in the lifespan). Retries use tenacity: jittered exponential
+backoff for connect errors and 502/503/504, the server's own hint for 429 (`Retry-After`, or Sentry's
+`X-Sentry-Rate-Limit-Reset`), all under a bounded total wait. The token never reaches a message or a log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
+
+from stacklens import __version__
+from stacklens.errors import InvalidInput, UpstreamError
+
+log = logging.getLogger("stacklens.http")
+
+USER_AGENT = f"stacklens/{__version__}"
+RETRY_STATUSES = {429, 502, 503, 504}
+IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "PATCH", "DELETE"}  # PATCH here sets absolute values
+_LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[a-zA-Z]+="[^"]*")*)')
+_LINK_ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
+
+# A per-request upstream token (team deployments: each MCP client brings its own). Unset = the server's.
+request_token: ContextVar[str | None] = ContextVar("stacklens_request_token", default=None)
+
+
+def segment(value: str | int) -> str:
+    """One URL path segment, percent-encoded (`/`, `?`, `#`, `@` …); `.`/`..` and control characters refused."""
+    text = str(value)
+    if text in ("", ".", "..") or any(ord(c) < 32 or c == "\x7f" for c in text):
+        raise InvalidInput(f"invalid path value {text[:60]!r}")
+    return quote(text, safe="")
+
+
+def parse_link_next(header: str | None) -> str | None:
+    """The `cursor` of `rel="next"` when it has `results="true"` (Sentry's Link header)."""
+    for match in _LINK_PART.finditer(header or ""):
+        attrs = dict(_LINK_ATTR.findall(match.group(2)))
+        if attrs.get("rel") == "next":
+            if attrs.get("results", "true") != "true":
+                return None
+            if "cursor" in attrs:
+                return attrs["cursor"]
+            found = re.search(r"[?&]cursor=([^&]+)", match.group(1))
+            return found.group(1) if found else None
+    return None
+
+
+@dataclass
+class Reply:
+    status: int
+    data: Any
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+
+    @property
+    def next_cursor(self) -> str | None:
+        return parse_link_next(self.headers.get("link"))
+
+
+class _Retry(Exception):
+    """A transient failure; `hint` = seconds the upstream asked us to wait (None = our backoff)."""
+
+    def __init__(self, error: UpstreamError, hint: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.hint = hint
+
+
+def _wait_hint(response: httpx.Response) -> float | None:
+    retry_after = response.headers.get("retry-after")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    reset = response.headers.get("x-sentry-rate-limit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            return None
+    return None
+
+
+def _clean(text: str, limit: int = 300) -> str:
+    text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def upstream_message(data: Any) -> str:
+    """The upstream's own words from an error body: Sentry `detail` (string or object), Jentry `error`, field dicts."""
+    if isinstance(data, str):
+        return _clean(data)
+    if isinstance(data, dict):
+        for key in ("detail", "error", "message"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return _clean(value)
+            if isinstance(value, dict):
+                inner = value.get("message") or value.get("detail") or value.get("code")
+                if inner:
+                    return _clean(str(inner))
+        parts = []
+        for key, value in list(data.items())[:5]:
+            shown = value[0] if isinstance(value, list) and value else value
+            parts.append(f"{key}: {shown}")
+        return _clean("; ".join(parts))
+    if isinstance(data, list) and data:
+        return _clean("; ".join(str(x) for x in data[:5]))
+    return ""
+
+
+class Upstream:
+    """Requests to one upstream API root. Backends pass paths built from `segment()` values only."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str | None,
+        label: str,
+        token_var: str,
+        url_var: str,
+        timeout: float = 30.0,
+        attempts: int = 4,
+        max_total_wait: float = 20.0,
+        backoff: float = 0.25,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 20,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.label = label
+        self.token_var = token_var
+        self.url_var = url_var
+        self.timeout = timeout
+        self.attempts = attempts
+        self.max_total_wait = max_total_wait
+        self.backoff = backoff
+        self._token = token
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _current_token(self) -> str | None:
+        return request_token.get() or self._token
+
+    def scrub(self, text: str) -> str:
+        """Remove the token from text that came from elsewhere (a hostile upstream may echo it)."""
+        for secret in {self._token, request_token.get()}:
+            if secret:
+                text = text.replace(secret, "[token]")
+        return text
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        scope: str | None = None,
+        idempotent: bool | None = None,
+        base_url: str | None = None,
+    ) -> Reply:
+        """Send one request with the retry policy; return the parsed JSON or raise UpstreamError."""
+        method = method.upper()
+        retry_ok = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
+        url = (base_url or self.base_url).rstrip("/") + path
+        started = time.monotonic()
+
+        def retryable(exc: BaseException) -> bool:
+            if not isinstance(exc, _Retry):
+                return False
+            return retry_ok or exc.error.status is None  # connect failures never reached the server
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Retry) and exc.hint is not None:
+                return exc.hint
+            return wait_random_exponential(multiplier=self.backoff, max=4.0)(state)
+
+        def stop(state: RetryCallState) -> bool:
+            spent = time.monotonic() - started
+            return state.attempt_number >= self.attempts or spent + state.upcoming_sleep > self.max_total_wait
+
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(retryable), wait=wait, stop=stop, reraise=True
+            ):
+                with attempt:
+                    return await self._once(method, url, params, json_body, scope)
+        except _Retry as exc:
+            if exc.error.status == 429:
+                hint = exc.hint
+                when = f"retry in {int(hint) + 1} s" if hint is not None else "retry in a minute"
+                raise UpstreamError(f"{self.label} rate limit reached (429): {when}.", 429) from None
+            raise exc.error from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(self, method: str, url: str, params: Any, json_body: Any, scope: str | None) -> Reply:
+        headers = {}
+        token = self._current_token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        t0 = time.monotonic()
+        try:
+            response = await self._client.request(method, url, params=params, json=json_body, headers=headers)
+        except httpx.TimeoutException:
+            raise UpstreamError(
+                f"{self.label} did not answer within {self.timeout:g} s (STACKLENS_TIMEOUT); try again or narrow the request."
+            ) from None
+        except httpx.TransportError as exc:
+            error = UpstreamError(f"cannot reach {self.label} at its URL ({type(exc).__name__}); check {self.url_var}.")
+            raise _Retry(error) from None
+        log.debug("%s %s -> %s in %.0f ms", method, response.request.url.path, response.status_code,
+                  (time.monotonic() - t0) * 1000)
+        data = self._parse(response)
+        if response.status_code < 300 or response.status_code == 208:
+            if data is _NOT_JSON:
+                kind = response.headers.get("content-type", "no content type").split(";")[0]
+                raise UpstreamError(
+                    f"{self.label} answered with a non-JSON body ({kind}); check that {self.url_var} is the instance URL."
+                )
+            return Reply(response.status_code, data, response.headers)
+        error = self._error(response, data, scope)
+        if response.status_code in RETRY_STATUSES:
+            raise _Retry(error, _wait_hint(response) if response.status_code == 429 else None)
+        raise error
+
+    @staticmethod
+    def _parse(response: httpx.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            return _NOT_JSON
+
+    def _error(self, response: httpx.Response, data: Any, scope: str | None) -> UpstreamError:
+        status = response.status_code
+        said = self.scrub(upstream_message(data)) if data is not _NOT_JSON else ""
+        quoted = f': "{said}"' if said else ""
+        if status == 401:
+            msg = f"{self.label} rejected the token (401){quoted}. Check {self.token_var}: it may be expired, revoked or for another instance."
+        elif status == 403:
+            need = f"; it needs the `{scope}` scope" if scope else ""
+            msg = f"The token is not allowed to do this (403){need}{quoted}. Create a token with that scope and set {self.token_var}."
+        elif status == 404:
+            msg = f"Not found (404){quoted}. Check the id or slug: it must belong to this organization."
+        elif status == 400:
+            msg = f"{self.label} refused the request (400){quoted}."
+        elif status == 429:
+            msg = f"{self.label} rate limit reached (429)."
+        elif 300 <= status < 400:
+            msg = f"{self.label} redirected the request ({status}); the resource may have moved (check {self.url_var})."
+        elif status >= 500:
+            msg = f"{self.label} failed with {status}{quoted}; try again shortly."
+        else:
+            msg = f"{self.label} answered {status}{quoted}."
+        return UpstreamError(msg, status)
+
+
+_NOT_JSON = object()

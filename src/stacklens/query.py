@@ -1,0 +1,364 @@
+"""IssueFilter (the natural parameters of search_issues) → exact Sentry search syntax or a Jentry plan.
+
+Deterministic, no LLM. Everything is validated before any request is sent (DESIGN §3).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stacklens.errors import InvalidInput, NotSupported
+from stacklens.models import Issue
+from stacklens.refs import TAG_KEY, check_slug
+
+STATUSES = ("unresolved", "resolved", "ignored", "all")
+LEVELS = ("fatal", "error", "warning", "info", "debug")
+SORTS = ("last_seen", "first_seen", "events", "users", "trends")
+SENTRY_SORT = {"last_seen": "date", "first_seen": "new", "events": "freq", "users": "user", "trends": "trends"}
+JENTRY_PERIODS: tuple[tuple[str, timedelta], ...] = (
+    ("24h", timedelta(hours=24)),
+    ("7d", timedelta(days=7)),
+    ("14d", timedelta(days=14)),
+)
+_UNITS = {"m": "m", "min": "m", "h": "h", "hr": "h", "hour": "h", "d": "d", "day": "d", "w": "w", "week": "w"}
+_WINDOW = re.compile(r"-?(\d{1,6})\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)", re.IGNORECASE)
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_NEEDS_QUOTES = re.compile(r'[\s"\[\]():,]')
+_BOOLEAN_WORD = re.compile(r"(^|\s)(OR|AND)(\s|$)")
+WINDOW_HELP = 'a window like "30m", "24h", "7d", "2w" (within the last …) or an ISO date/datetime like "2026-01-15"'
+
+
+class Window(BaseModel):
+    """A time window: relative (`24h`) or since an absolute time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    relative: str | None = None  # normalized "24h"
+    since: datetime | None = None  # absolute lower bound
+    date_only: bool = False
+
+    def cutoff(self, now: datetime) -> datetime:
+        if self.relative:
+            amount, unit = int(self.relative[:-1]), self.relative[-1]
+            return now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
+        assert self.since is not None
+        return self.since
+
+    def sentry(self, key: str) -> str:
+        if self.relative:
+            return f"{key}:-{self.relative}"
+        assert self.since is not None
+        if self.date_only:
+            return f"{key}:>={self.since.date().isoformat()}"
+        return f"{key}:>={self.since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
+
+
+def parse_window(value: str | None, name: str) -> Window | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _WINDOW.fullmatch(text)
+    if match:
+        amount = int(match.group(1))
+        unit = _UNITS.get(match.group(2).lower().rstrip("s"), match.group(2).lower()[0])
+        if amount <= 0:
+            raise InvalidInput(f"{name}: the window must be positive; use {WINDOW_HELP}")
+        return Window(text=text, relative=f"{amount}{unit}")
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return Window(text=text, since=datetime(day.year, day.month, day.day, tzinfo=UTC), date_only=True)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name}={text!r} is not understood; use {WINDOW_HELP}") from None
+    return Window(text=text, since=parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+
+
+def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
+    text = str(value).strip().lower()
+    if text not in allowed:
+        raise InvalidInput(f"{name}={value!r} is not valid; use one of: {', '.join(allowed)}")
+    return text
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _no_controls(value: str, name: str, max_len: int = 1000) -> str:
+    if any(ord(c) < 32 for c in value):
+        raise InvalidInput(f"{name} must not contain control characters (CR, LF, tab …)")
+    if len(value) > max_len:
+        raise InvalidInput(f"{name} is too long ({len(value)} characters; at most {max_len})")
+    return value
+
+
+class IssueFilter(BaseModel):
+    """The natural parameters of search_issues, validated and normalized."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query: str | None = None
+    status: Literal["unresolved", "resolved", "ignored", "all"] = "unresolved"
+    levels: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    release: str | None = None
+    assigned: str | None = None
+    first_seen: Window | None = None
+    last_seen: Window | None = None
+    min_events: int | None = None
+    tags: tuple[tuple[str, tuple[str, ...], bool], ...] = ()  # (key, values, negated)
+    project: str | None = None
+    sort: Literal["last_seen", "first_seen", "events", "users", "trends"] = "last_seen"
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: str | None = None
+    sentry_query: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        query: str | None = None,
+        status: str | None = "unresolved",
+        level: str | list[str] | None = None,
+        environment: str | list[str] | None = None,
+        release: str | None = None,
+        assigned: str | None = None,
+        first_seen: str | None = None,
+        last_seen: str | None = None,
+        min_events: int | None = None,
+        tags: dict[str, Any] | None = None,
+        project: str | int | None = None,
+        sort: str | None = "last_seen",
+        limit: int | None = 25,
+        cursor: str | None = None,
+        sentry_query: str | None = None,
+    ) -> IssueFilter:
+        """Validate everything; raise InvalidInput listing what is valid. Nothing is sent before this passes."""
+        levels = tuple(dict.fromkeys(_one_of(v, LEVELS, "level") for v in _as_list(level)))
+        tag_items: list[tuple[str, tuple[str, ...], bool]] = []
+        for raw_key, raw_value in (tags or {}).items():
+            key = str(raw_key).strip()
+            negated = key.startswith("!")
+            key = key.lstrip("!").strip()
+            if not TAG_KEY.fullmatch(key):
+                raise InvalidInput(f"invalid tag key {raw_key!r}: letters, digits and _ . : - only; prefix ! to negate")
+            values = tuple(_no_controls(v, f"tags[{key}]", 200) for v in _as_list(raw_value))
+            if not values:
+                raise InvalidInput(f"tags[{key}] needs a value (a string, or a list meaning any of)")
+            tag_items.append((key, values, negated))
+        if limit is None:
+            limit = 25
+        if isinstance(limit, bool) or not 1 <= int(limit) <= 100:
+            raise InvalidInput(f"limit={limit!r} is out of range; use 1–100")
+        if min_events is not None and (isinstance(min_events, bool) or int(min_events) < 0):
+            raise InvalidInput("min_events must be a non-negative integer")
+        for name, text in (("query", query), ("release", release), ("assigned", assigned),
+                           ("sentry_query", sentry_query), ("cursor", cursor)):
+            if text is not None:
+                _no_controls(str(text), name, 2000)
+        if release is not None and str(release).strip().endswith("\\"):
+            raise InvalidInput("release must not end with a backslash")
+        project_text = None
+        if project is not None and str(project).strip():
+            project_text = check_slug(str(project), "project")
+        return cls(
+            query=(query or "").strip() or None,
+            status=_one_of(status or "unresolved", STATUSES, "status"),  # type: ignore[arg-type]
+            levels=levels,
+            environments=tuple(_no_controls(e, "environment", 200) for e in _as_list(environment)),
+            release=(release or "").strip() or None,
+            assigned=(assigned or "").strip() or None,
+            first_seen=parse_window(first_seen, "first_seen"),
+            last_seen=parse_window(last_seen, "last_seen"),
+            min_events=int(min_events) if min_events is not None else None,
+            tags=tuple(tag_items),
+            project=project_text,
+            sort=_one_of(sort or "last_seen", SORTS, "sort"),  # type: ignore[arg-type]
+            limit=int(limit),
+            cursor=(cursor or "").strip() or None,
+            sentry_query=(sentry_query or "").strip() or None,
+        )
+
+
+# --- Sentry -------------------------------------------------------------------------------------------
+
+
+def quote_value(value: str) -> str:
+    """Quote a search value when Sentry's grammar needs it (`a b` → `"a b"`, inner `"` → `\\"`)."""
+    if value.endswith("\\"):
+        raise InvalidInput(f"a search value must not end with a backslash: {value!r}")
+    if value == "" or _NEEDS_QUOTES.search(value) or value.upper() in ("OR", "AND"):
+        return '"' + value.replace('"', '\\"') + '"'
+    return value
+
+
+def _sentry_list(values: tuple[str, ...]) -> str:
+    if len(values) == 1:
+        return quote_value(values[0])
+    return "[" + ", ".join(quote_value(v) for v in values) + "]"
+
+
+def _free_text(text: str) -> str:
+    """Free text stays as typed unless it would be read as syntax (a colon, quotes, OR/AND)."""
+    if ":" in text or '"' in text or "[" in text or _BOOLEAN_WORD.search(text) or "(" in text:
+        return quote_value(text)
+    return text
+
+
+class SentrySearch(BaseModel):
+    query: str
+    params: list[tuple[str, str]]
+
+
+def sentry_search(f: IssueFilter, project_ids: list[str] | None = None) -> SentrySearch:
+    """The exact request for `GET /organizations/{org}/issues/`. `project_ids` are already resolved."""
+    tokens: list[str] = []
+    if f.status != "all":
+        tokens.append(f"is:{f.status}")
+    if f.levels:
+        tokens.append("level:" + (f.levels[0] if len(f.levels) == 1 else "[" + ", ".join(f.levels) + "]"))
+    if f.release:
+        tokens.append('release:"' + f.release.replace('"', '\\"') + '"')
+    if f.assigned:
+        a = f.assigned
+        if a.lower() == "none":
+            tokens.append("is:unassigned")
+        elif a.lower() == "me":
+            tokens.append("assigned:me")
+        else:
+            tokens.append("assigned:" + quote_value(a))
+    if f.first_seen:
+        tokens.append(f.first_seen.sentry("firstSeen"))
+    if f.last_seen:
+        tokens.append(f.last_seen.sentry("lastSeen"))
+    if f.min_events is not None:
+        tokens.append(f"timesSeen:>={f.min_events}")
+    for key, values, negated in f.tags:
+        tokens.append(("!" if negated else "") + f"{key}:{_sentry_list(values)}")
+    if f.query:
+        tokens.append(_free_text(f.query))
+    if f.sentry_query:
+        tokens.append(f.sentry_query)
+    query = " ".join(tokens)
+    params: list[tuple[str, str]] = [("query", query), ("sort", SENTRY_SORT[f.sort]), ("limit", str(f.limit))]
+    params += [("environment", e) for e in f.environments]
+    params += [("project", p) for p in project_ids or []]
+    if f.cursor:
+        params.append(("cursor", f.cursor))
+    return SentrySearch(query=query, params=params)
+
+
+# --- Jentry -------------------------------------------------------------------------------------------
+
+
+class JentryPlan(BaseModel):
+    """What Jentry's issue list can do server-side (`params`), and what must be filtered client-side."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    params: dict[str, str]
+    client_side: list[str] = Field(default_factory=list)  # human descriptions of client-side filters
+    predicate: Callable[[Issue], bool] | None = None
+
+    def matches(self, issue: Issue) -> bool:
+        return self.predicate(issue) if self.predicate else True
+
+    def describe(self) -> str:
+        shown = " ".join(f"{k}={v}" for k, v in self.params.items())
+        if self.client_side:
+            shown += " + client-side: " + ", ".join(self.client_side)
+        return shown
+
+
+def _covering_period(cutoff: datetime, now: datetime) -> tuple[str, bool]:
+    """The smallest Jentry period covering `cutoff`…now, and whether it is exact."""
+    span = now - cutoff
+    for name, length in JENTRY_PERIODS:
+        if span <= length:
+            return name, abs(span - length) < timedelta(seconds=1)
+    return "all", False
+
+
+def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None = None) -> JentryPlan:
+    """Map an IssueFilter onto `GET /projects/{id}/issues`. Raises NotSupported for what Jentry lacks."""
+    if f.environments:
+        raise NotSupported(
+            "Jentry issues have no environment filter. Omit environment, then check an issue's events "
+            "(list_issue_events / get_latest_event show each event's environment)."
+        )
+    if f.tags:
+        raise NotSupported(
+            "Jentry cannot filter issues by tag. Omit tags; use list_tag_values on an issue to see a tag's spread."
+        )
+    if f.sentry_query:
+        raise NotSupported("sentry_query is Sentry search syntax; with Jentry use query (text) and the other filters.")
+    if f.sort == "trends":
+        raise NotSupported("Jentry has no trends sort; use last_seen, first_seen, events or users.")
+
+    now = now or datetime.now(UTC)
+    params: dict[str, str] = {"status": f.status, "sort": f.sort}
+    described: list[str] = []
+    checks: list[Callable[[Issue], bool]] = []
+
+    if len(f.levels) == 1:
+        params["level"] = f.levels[0]
+    elif f.levels:
+        wanted = set(f.levels)
+        checks.append(lambda i: (i.level or "").lower() in wanted)
+        described.append("level in [" + ", ".join(f.levels) + "]")
+    if f.query:
+        params["query"] = f.query
+
+    # A first_seen window bounds last_seen too (an issue first seen in the window was last seen in it).
+    cutoffs = [w.cutoff(now) for w in (f.last_seen, f.first_seen) if w]
+    if cutoffs:
+        period, exact = _covering_period(max(cutoffs), now)
+        params["period"] = period
+        if f.last_seen:
+            last_cut = f.last_seen.cutoff(now)
+            covered_exactly = exact and max(cutoffs) == last_cut
+            if not covered_exactly:
+                checks.append(lambda i, c=last_cut: i.last_seen is not None and i.last_seen >= c)
+                described.append(f"last_seen within {f.last_seen.text}")
+    if f.first_seen:
+        first_cut = f.first_seen.cutoff(now)
+        checks.append(lambda i, c=first_cut: i.first_seen is not None and i.first_seen >= c)
+        described.append(f"first_seen within {f.first_seen.text}")
+    if f.assigned:
+        a = f.assigned.lower()
+        if a == "none":
+            checks.append(lambda i: not i.assignee)
+            described.append("unassigned")
+        else:
+            if a == "me":
+                if me is None:
+                    raise InvalidInput('assigned="me" needs JENTRY_USER_ID (your Jentry user id) to be set; or pass the user id')
+                uid = str(me)
+            elif f.assigned.isdigit():
+                uid = f.assigned
+            else:
+                raise NotSupported("Jentry assigns issues to numeric user ids: use assigned=<user id>, \"me\" or \"none\".")
+            checks.append(lambda i, u=uid: i.assignee == u)
+            described.append(f"assigned to user {uid}")
+    if f.min_events is not None:
+        checks.append(lambda i, n=f.min_events: (i.count or 0) >= n)
+        described.append(f"events >= {f.min_events}")
+    if f.release:
+        rel = f.release
+        checks.append(lambda i: rel in (i.first_release, i.last_release))
+        described.append(f"release = {rel} (first or last release)")
+
+    predicate = (lambda i: all(c(i) for c in checks)) if checks else None
+    return JentryPlan(params=params, client_side=described, predicate=predicate)
