@@ -87,21 +87,21 @@ def parse_issue_refs(raw: object, backend: str = "sentry", limit: int = 100) -> 
 
 def check_slug(value: str, what: str = "project") -> str:
     """A slug or name usable as a path segment: `[A-Za-z0-9_.-]`, never `.` or `..`."""
-    text = value.strip()
+    text = value.strip(" ")
     if not SLUG.fullmatch(text) or text in (".", ".."):
         raise InvalidInput(f"invalid {what} {_show(value)}: use its slug (letters, digits, '_', '.', '-') or numeric id")
     return text
 
 
 def check_tag_key(value: str) -> str:
-    text = value.strip()
+    text = value.strip(" ")
     if not TAG_KEY.fullmatch(text) or text in (".", ".."):
         raise InvalidInput(f"invalid tag key {_show(value)}: letters, digits and _ . : - only (e.g. browser, url)")
     return text
 
 
 def check_event_id(value: str) -> str:
-    text = value.strip()
+    text = value.strip(" ")
     if text.lower() in ("latest", "oldest", "recommended"):
         return text.lower()
     if not EVENT_ID.fullmatch(text):
