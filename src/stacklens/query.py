@@ -97,7 +97,7 @@ def _as_list(value: str | list[str] | None) -> list[str]:
 
 
 def _no_controls(value: str, name: str, max_len: int = 1000) -> str:
-    if any(ord(c) < 32 for c in value):
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
         raise InvalidInput(f"{name} must not contain control characters (CR, LF, tab …)")
     if len(value) > max_len:
         raise InvalidInput(f"{name} is too long ({len(value)} characters; at most {max_len})")
@@ -168,6 +168,8 @@ class IssueFilter(BaseModel):
                            ("sentry_query", sentry_query), ("cursor", cursor)):
             if text is not None:
                 _no_controls(str(text), name, 2000)
+        if sentry_query is not None:
+            check_raw_sentry_query(str(sentry_query))
         if release is not None and str(release).strip().endswith("\\"):
             raise InvalidInput("release must not end with a backslash")
         project_text = None
@@ -212,8 +214,41 @@ def _sentry_list(values: tuple[str, ...]) -> str:
 
 def _free_text(text: str) -> str:
     """Free text stays as typed unless it would be read as syntax (a colon, quotes, OR/AND)."""
-    if ":" in text or '"' in text or "[" in text or _BOOLEAN_WORD.search(text) or "(" in text:
+    if any(c in text for c in ':"[]()') or _BOOLEAN_WORD.search(text):
         return quote_value(text)
+    return text
+
+
+def check_raw_sentry_query(text: str) -> str:
+    """Raw `sentry_query` is appended as is: refuse what Sentry's issue search cannot parse (an unbalanced
+    quote, which would swallow what follows; brackets, parentheses, OR/AND) saying what to write instead."""
+    outside: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] != '"':
+            outside.append(text[i])
+            i += 1
+            continue
+        i += 1
+        while i < n and text[i] != '"':
+            i += 2 if text.startswith('\\"', i) else 1
+        if i >= n:
+            raise InvalidInput('sentry_query has an unbalanced quote: write key:"a b" (inner quote as \\")')
+        outside.append(" ")
+        i += 1
+    bare = "".join(outside)
+    depth = 0
+    for c in bare:
+        depth += {"[": 1, "]": -1}.get(c, 0)
+        if depth < 0 or depth > 1:
+            break
+    if depth != 0:
+        raise InvalidInput("sentry_query has unbalanced brackets: a list is key:[a, b]")
+    if "(" in bare or ")" in bare or _BOOLEAN_WORD.search(bare):
+        raise InvalidInput(
+            "Sentry issue search has no OR/AND or parentheses; use a list for any-of (level:[error, fatal]) "
+            "and separate tokens by spaces for all-of"
+        )
     return text
 
 
