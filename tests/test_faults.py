@@ -1,0 +1,243 @@
+"""Faults: transient upstream failures recover with a bounded wait; the rest become a clear error for the
+model within the timeout budget; a failed write is never reported as done.
+
+Part 1 drives the `Upstream` client directly over a scripted transport (exact counts and timings).
+Part 2 is end to end: the official MCP client → the real server → the sandbox over real HTTP on 127.0.0.1,
+with faults injected by the sandbox, on both backends.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import anyio
+import httpx
+import pytest
+
+from stacklens.errors import UpstreamError
+from stacklens.http import Upstream
+
+TOKEN = "tok-faults-5d1c0e9a"
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+class Script:
+    """A transport answering from a list of responses (or exceptions), recording every request."""
+
+    def __init__(self, *steps):
+        self.steps = list(steps)
+        self.requests: list[httpx.Request] = []
+        self.times: list[float] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        self.times.append(time.monotonic())
+        step = self.steps.pop(0) if len(self.steps) > 1 else self.steps[0]
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def ok(data=None):
+    return httpx.Response(200, json=data if data is not None else {"ok": True})
+
+
+def status(code, headers=None, **kw):
+    return httpx.Response(code, headers=headers or {}, **kw)
+
+
+def upstream(script: Script, **kw) -> Upstream:
+    opts = dict(attempts=4, max_total_wait=2.0, backoff=0.01, timeout=1.0)
+    opts.update(kw)
+    return Upstream(
+        base_url="https://up.example/api/0",
+        token=TOKEN,
+        label="Sentry",
+        token_var="SENTRY_AUTH_TOKEN",
+        url_var="SENTRY_URL",
+        transport=httpx.MockTransport(script),
+        **opts,
+    )
+
+
+async def call(up: Upstream, method="GET", **kw):
+    try:
+        return await up.request(method, "/organizations/acme/issues/", **kw)
+    finally:
+        await up.aclose()
+
+
+# --- part 1: the client's retry policy ----------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_429_retry_after_then_success():
+    s = Script(status(429, {"Retry-After": "0"}), ok([1]))
+    reply = await call(upstream(s))
+    assert reply.data == [1] and len(s.requests) == 2
+
+
+@pytest.mark.anyio
+async def test_429_retry_after_is_honoured():
+    s = Script(status(429, {"Retry-After": "1"}), ok())
+    t0 = time.monotonic()
+    await call(upstream(s, max_total_wait=3))
+    assert 0.9 <= time.monotonic() - t0 < 2.5
+
+
+@pytest.mark.anyio
+async def test_429_http_date_retry_after():
+    when = format_datetime(datetime.now(UTC) - timedelta(seconds=5), usegmt=True)  # already past: no wait
+    s = Script(status(429, {"Retry-After": when}), ok())
+    t0 = time.monotonic()
+    await call(upstream(s))
+    assert len(s.requests) == 2 and time.monotonic() - t0 < 1
+
+
+@pytest.mark.anyio
+async def test_429_sentry_reset_header_only():
+    reset = f"{time.time() + 0.4:.3f}"
+    s = Script(status(429, {"X-Sentry-Rate-Limit-Reset": reset}, json={"detail": "too frequently"}), ok())
+    t0 = time.monotonic()
+    await call(upstream(s))
+    assert len(s.requests) == 2
+    assert 0.25 <= time.monotonic() - t0 < 1.5  # waited until the reset, not a blind backoff
+
+
+@pytest.mark.anyio
+async def test_429_long_wait_fails_fast_with_retry_in():
+    s = Script(status(429, {"Retry-After": "3600"}))
+    t0 = time.monotonic()
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(s, max_total_wait=5))
+    assert time.monotonic() - t0 < 1  # does not sleep an hour, nor the whole budget
+    assert err.value.status == 429 and "rate limit" in str(err.value) and "retry in 3601 s" in str(err.value)
+    assert len(s.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_429_persistent_gives_up_after_attempts():
+    s = Script(status(429, {"Retry-After": "0"}))
+    with pytest.raises(UpstreamError, match=r"rate limit reached \(429\): retry in 1 s"):
+        await call(upstream(s, attempts=3))
+    assert len(s.requests) == 3
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("code", [502, 503, 504])
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_gateway_errors_then_success(code, method):
+    s = Script(status(code), status(code, text="<html>bad gateway</html>"), ok({"id": "1"}))
+    reply = await call(upstream(s), method, json_body={"status": "resolved"} if method == "PUT" else None)
+    assert reply.data == {"id": "1"} and len(s.requests) == 3
+
+
+@pytest.mark.anyio
+async def test_total_wait_is_bounded():
+    s = Script(status(503))
+    t0 = time.monotonic()
+    with pytest.raises(UpstreamError, match="503"):
+        await call(upstream(s, attempts=50, backoff=0.2, max_total_wait=0.6))
+    assert time.monotonic() - t0 < 1.2
+    assert 2 <= len(s.requests) < 50
+
+
+@pytest.mark.anyio
+async def test_post_is_not_retried_unless_idempotent():
+    s = Script(status(503), ok())
+    with pytest.raises(UpstreamError, match="503"):
+        await call(upstream(s), "POST", json_body={"version": "1"})
+    assert len(s.requests) == 1
+    s = Script(status(503), ok({"version": "1"}))  # Jentry's release POST is idempotent: retried
+    reply = await call(upstream(s), "POST", json_body={"version": "1"}, idempotent=True)
+    assert reply.data == {"version": "1"} and len(s.requests) == 2
+
+
+@pytest.mark.anyio
+async def test_connect_errors_retried_then_clear_error():
+    s = Script(httpx.ConnectError("refused"))
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(s, attempts=3), "POST")  # never reached the server: safe to retry even a POST
+    assert len(s.requests) == 3
+    assert "cannot reach Sentry" in str(err.value) and "SENTRY_URL" in str(err.value)
+    s = Script(httpx.ConnectError("refused"), ok())
+    assert (await call(upstream(s))).data == {"ok": True}
+
+
+@pytest.mark.anyio
+async def test_timeout_is_a_clear_error_not_retried():
+    s = Script(httpx.ReadTimeout("slow"))
+    with pytest.raises(UpstreamError, match=r"did not answer within 1 s \(STACKLENS_TIMEOUT\)"):
+        await call(upstream(s))
+    assert len(s.requests) == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("body", "ctype"),
+    [
+        (b"<!doctype html><html><body>Login</body></html>", "text/html"),
+        (b'{"id": "1", "title": "trunc', "application/json"),
+        (b"\xff\xfe\x00garbage", "application/octet-stream"),
+        (b"OK", "text/plain"),
+    ],
+)
+async def test_non_json_200_is_a_clean_error(body, ctype):
+    s = Script(httpx.Response(200, content=body, headers={"Content-Type": ctype}))
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(s))
+    msg = str(err.value)
+    assert "non-JSON" in msg and "SENTRY_URL" in msg and "<html" not in msg and "Traceback" not in msg
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("code", "expect"),
+    [
+        (401, "rejected the token (401)"),
+        (403, "event:write"),
+        (404, "Not found (404)"),
+        (400, 'refused the request (400): "Invalid query'),
+        (500, "failed with 500"),
+        (302, "redirected"),
+    ],
+)
+async def test_error_mapping_and_token_scrubbed(code, expect):
+    body = {"detail": f"Invalid query near token {TOKEN}"}
+    s = Script(httpx.Response(code, json=body, headers={"Location": "https://evil.example/"}))
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(s), "PUT", scope="event:write")
+    assert expect in str(err.value)
+    assert TOKEN not in str(err.value)
+    assert len(s.requests) == 1 and s.requests[0].url.host == "up.example"  # redirect not followed
+
+
+@pytest.mark.anyio
+async def test_token_only_in_authorization_header():
+    s = Script(ok())
+    await call(upstream(s), params=[("query", "is:unresolved")])
+    req = s.requests[0]
+    assert req.headers["authorization"] == f"Bearer {TOKEN}"
+    assert TOKEN not in str(req.url)
+
+
+@pytest.mark.anyio
+async def test_concurrent_retries_do_not_interfere():
+    s = Script(status(503), ok())
+    up = upstream(s)
+    results = []
+
+    async def one():
+        results.append((await up.request("GET", "/x/")).status)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(10):
+            tg.start_soon(one)
+    await up.aclose()
+    assert results == [200] * 10
