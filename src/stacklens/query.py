@@ -29,7 +29,16 @@ _UNITS = {"m": "m", "min": "m", "h": "h", "hr": "h", "hour": "h", "d": "d", "day
 _WINDOW = re.compile(r"-?(\d{1,6})\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _NEEDS_QUOTES = re.compile(r'[\s"\[\]():,]')
-_BOOLEAN_WORD = re.compile(r"(^|\s)(OR|AND)(\s|$)")
+# Sentry's grammar reads OR/AND as operators in any case (`~r"OR"i`), and issue search then answers 400.
+_BOOLEAN_WORD = re.compile(r"(^|\s)(OR|AND)(\s|$)", re.IGNORECASE)
+# A value starting with a comparison operator is read as `key:>=value`; quoted, it stays a literal.
+_OPERATOR_START = ("<", ">", "=", "!")
+# Search keys of issue search that are not tags: a tag of that name must be written `tags[key]`.
+_RESERVED_KEYS = frozenset(
+    {"is", "has", "assigned", "assigned_or_suggested", "bookmarks", "subscribed", "age", "firstSeen",
+     "lastSeen", "timesSeen", "firstRelease", "first-release", "issue", "issue.id", "issue.category",
+     "issue.type", "issue.priority", "regressed_in_release"}
+)  # fmt: skip
 WINDOW_HELP = 'a window like "30m", "24h", "7d", "2w" (within the last …) or an ISO date/datetime like "2026-01-15"'
 
 
@@ -201,7 +210,8 @@ def quote_value(value: str) -> str:
     """Quote a search value when Sentry's grammar needs it (`a b` → `"a b"`, inner `"` → `\\"`)."""
     if value.endswith("\\"):
         raise InvalidInput(f"a search value must not end with a backslash: {value!r}")
-    if value == "" or _NEEDS_QUOTES.search(value) or value.upper() in ("OR", "AND"):
+    special = value.upper() in ("OR", "AND") or value.startswith(_OPERATOR_START)
+    if value == "" or special or _NEEDS_QUOTES.search(value):
         return '"' + value.replace('"', '\\"') + '"'
     return value
 
@@ -217,6 +227,15 @@ def _free_text(text: str) -> str:
     if any(c in text for c in ':"[]()') or _BOOLEAN_WORD.search(text):
         return quote_value(text)
     return text
+
+
+def _tag_key(key: str) -> str:
+    """A tag key as Sentry reads it: `key`, or `tags[key]` when it clashes with a search key or holds a colon."""
+    if ":" in key:
+        return f'tags["{key}"]'  # the bare-key grammar stops at ':' (`sentry:user` would read as key `sentry`)
+    if key in _RESERVED_KEYS:
+        return f"tags[{key}]"
+    return key
 
 
 def check_raw_sentry_query(text: str) -> str:
@@ -281,7 +300,7 @@ def sentry_search(f: IssueFilter, project_ids: list[str] | None = None) -> Sentr
     if f.min_events is not None:
         tokens.append(f"timesSeen:>={f.min_events}")
     for key, values, negated in f.tags:
-        tokens.append(("!" if negated else "") + f"{key}:{_sentry_list(values)}")
+        tokens.append(("!" if negated else "") + f"{_tag_key(key)}:{_sentry_list(values)}")
     if f.query:
         tokens.append(_free_text(f.query))
     if f.sentry_query:
