@@ -84,7 +84,7 @@ def sentry_tokens(query: str) -> list[str]:
     if current:
         tokens.append(current)
     for token in tokens:
-        assert token not in ("OR", "AND"), f"boolean operator in {query!r}"
+        assert token.upper() not in ("OR", "AND"), f"boolean operator in {query!r}"  # Sentry: ~r"OR"i
     return tokens
 
 
@@ -175,6 +175,8 @@ def _build(kwargs):
 @example({"sentry_query": 'message:"oops'})  # found by this test: raw text with an unbalanced quote
 @example({"sentry_query": "(a OR b)"})
 @example({"tags": {"k": 'a"b\\c'}, "release": 'v"1', "assigned": "x y", "query": "OR"})
+@example({"tags": {"sentry:user": "a", "is": ">=1", "!x": ["a", "b c"]}, "query": "this or that"})
+@example({"first_seen": "999999w"})  # found by test_bad_input: OverflowError in date arithmetic
 def test_sentry_query_is_well_formed(kwargs):
     f = _build(kwargs)
     if f is None:
@@ -189,17 +191,20 @@ def test_sentry_query_is_well_formed(kwargs):
     assert "\r" not in str(url) and "\n" not in str(url)
     # each tag filter is one token whose value decodes back to exactly what was asked
     for key, values, negated in f.tags:
-        prefix = ("!" if negated else "") + key + ":"
-        mine = [t for t in tokens if t.startswith(prefix)]
-        assert mine, (prefix, tokens)
+        forms = (key, f"tags[{key}]", f'tags["{key}"]')  # a key clashing with search syntax is tags[key]
+        prefixes = [("!" if negated else "") + form + ":" for form in forms]
+        mine = [(p, t) for t in tokens for p in prefixes if t.startswith(p)]
+        assert mine, (key, tokens)
         if len(values) == 1:
-            assert any(unquote_sentry(t[len(prefix) :]) == values[0] for t in mine)
+            assert any(unquote_sentry(t[len(p) :]) == values[0] for p, t in mine)
     if f.release:
         assert f'release:"{f.release.replace(chr(34), chr(92) + chr(34))}"' in tokens
 
 
 @PROPS
 @given(filters)
+@example({"last_seen": "999999w"})  # found by test_bad_input: OverflowError computing the cutoff
+@example({"first_seen": "0001-01-01T00:00:00+01:00"})
 def test_jentry_params_are_clean(kwargs):
     f = _build(kwargs)
     if f is None:

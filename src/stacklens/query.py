@@ -28,6 +28,7 @@ JENTRY_PERIODS: tuple[tuple[str, timedelta], ...] = (
 _UNITS = {"m": "m", "min": "m", "h": "h", "hr": "h", "hour": "h", "d": "d", "day": "d", "w": "w", "week": "w"}
 _WINDOW = re.compile(r"-?(\d{1,6})\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|weeks?)", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_MAX_WINDOW_SECONDS = 100 * 366 * 86400
 _NEEDS_QUOTES = re.compile(r'[\s"\[\]():,]')
 # Sentry's grammar reads OR/AND as operators in any case (`~r"OR"i`), and issue search then answers 400.
 _BOOLEAN_WORD = re.compile(r"(^|\s)(OR|AND)(\s|$)", re.IGNORECASE)
@@ -80,15 +81,18 @@ def parse_window(value: str | None, name: str) -> Window | None:
         unit = _UNITS.get(match.group(2).lower().rstrip("s"), match.group(2).lower()[0])
         if amount <= 0:
             raise InvalidInput(f"{name}: the window must be positive; use {WINDOW_HELP}")
+        if amount * _UNIT_SECONDS[unit] > _MAX_WINDOW_SECONDS:  # past it, date arithmetic overflows
+            raise InvalidInput(f"{name}={text!r} is too long (at most 100 years); use {WINDOW_HELP}")
         return Window(text=text, relative=f"{amount}{unit}")
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
             return Window(text=text, since=datetime(day.year, day.month, day.day, tzinfo=UTC), date_only=True)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        since = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset pushes it past year 1 or 9999
         raise InvalidInput(f"{name}={text!r} is not understood; use {WINDOW_HELP}") from None
-    return Window(text=text, since=parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    return Window(text=text, since=since)
 
 
 def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
