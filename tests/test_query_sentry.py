@@ -106,8 +106,8 @@ QUERIES: list[tuple[dict[str, Any], str]] = [
             "query": "PaymentError",
             "sentry_query": "error.unhandled:true",
         },
-        'is:unresolved level:[error, fatal] release:"shop@1.4.3" assigned:#checkout firstSeen:-7d lastSeen:-24h '
-        "timesSeen:>=5 browser:Chrome !os:[Windows, Linux] PaymentError error.unhandled:true",
+        'is:unresolved level:[error, fatal] release:"shop@1.4.3" assigned:#checkout firstSeen:-7d '
+        "lastSeen:-24h timesSeen:>=5 browser:Chrome !os:[Windows, Linux] PaymentError error.unhandled:true",
     ),
 ]
 
