@@ -340,13 +340,28 @@ class JentryPlan(BaseModel):
         return shown
 
 
-def _covering_period(cutoff: datetime, now: datetime) -> tuple[str, bool]:
-    """The smallest Jentry period covering `cutoff`…now, and whether it is exact."""
+def _covering_period(cutoff: datetime, now: datetime) -> str:
+    """The smallest Jentry period covering `cutoff`…now (`all` past 14 days)."""
     span = now - cutoff
     for name, length in JENTRY_PERIODS:
         if span <= length:
-            return name, abs(span - length) < timedelta(seconds=1)
-    return "all", False
+            return name
+    return "all"
+
+
+def _exact_period(window: Window) -> str | None:
+    """The Jentry period a relative window equals exactly (`1d` → `24h`, `2w` → `14d`), else None.
+
+    Only relative windows qualify: an absolute time is narrowed client-side even when it lies about 24 h
+    back, since the upstream's clock moves on between our `now` and its own.
+    """
+    if not window.relative:
+        return None
+    seconds = int(window.relative[:-1]) * _UNIT_SECONDS[window.relative[-1]]
+    for name, length in JENTRY_PERIODS:
+        if seconds == length.total_seconds():
+            return name
+    return None
 
 
 def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None = None) -> JentryPlan:
@@ -380,16 +395,15 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
         params["query"] = f.query
 
     # A first_seen window bounds last_seen too (an issue first seen in the window was last seen in it).
+    # Always an explicit period (`all` without a window): the API's default is not documented, and a
+    # dashboard-style default window would hide issues silently.
     cutoffs = [w.cutoff(now) for w in (f.last_seen, f.first_seen) if w]
-    if cutoffs:
-        period, exact = _covering_period(max(cutoffs), now)
-        params["period"] = period
-        if f.last_seen:
-            last_cut = f.last_seen.cutoff(now)
-            covered_exactly = exact and max(cutoffs) == last_cut
-            if not covered_exactly:
-                checks.append(lambda i, c=last_cut: i.last_seen is not None and i.last_seen >= c)
-                described.append(f"last_seen within {f.last_seen.text}")
+    params["period"] = _covering_period(max(cutoffs), now) if cutoffs else "all"
+    if f.last_seen:
+        last_cut = f.last_seen.cutoff(now)
+        if _exact_period(f.last_seen) != params["period"]:
+            checks.append(lambda i, c=last_cut: i.last_seen is not None and i.last_seen >= c)
+            described.append(f"last_seen within {f.last_seen.text}")
     if f.first_seen:
         first_cut = f.first_seen.cutoff(now)
         checks.append(lambda i, c=first_cut: i.first_seen is not None and i.first_seen >= c)
@@ -404,8 +418,8 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
                 if me is None:
                     raise InvalidInput('assigned="me" needs JENTRY_USER_ID (your Jentry user id) to be set; or pass the user id')
                 uid = str(me)
-            elif f.assigned.isdigit():
-                uid = f.assigned
+            elif f.assigned.isascii() and f.assigned.isdigit():
+                uid = str(int(f.assigned))  # "007" and 7 name one user; assignees compare as text
             else:
                 raise NotSupported("Jentry assigns issues to numeric user ids: use assigned=<user id>, \"me\" or \"none\".")
             checks.append(lambda i, u=uid: i.assignee == u)
