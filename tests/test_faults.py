@@ -241,3 +241,29 @@ async def test_concurrent_retries_do_not_interfere():
             tg.start_soon(one)
     await up.aclose()
     assert results == [200] * 10
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "broken", [httpx.RemoteProtocolError("peer closed"), httpx.ReadError("reset"), httpx.WriteError("pipe")]
+)
+async def test_a_post_that_may_have_reached_the_server_is_not_resent(broken):
+    """Found by this suite: any transport error counted as 'never reached the server', so a POST (a deploy)
+    whose connection broke mid-answer was sent again — a duplicate write."""
+    s = Script(broken, ok())
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(s), "POST", json_body={"environment": "production"})
+    assert len(s.requests) == 1
+    assert "Traceback" not in str(err.value)
+    s = Script(broken, ok({"id": "1"}))  # an idempotent read is simply retried
+    assert (await call(upstream(s))).data == {"id": "1"} and len(s.requests) == 2
+
+
+@pytest.mark.anyio
+async def test_undecodable_body_is_a_clean_error():
+    """Found by this suite: a body whose Content-Encoding lies raised httpx.DecodingError, which the server
+    turned into an opaque 'Error executing tool'."""
+    body = httpx.ByteStream(b"not gzip at all")
+    s = Script(httpx.Response(200, stream=body, headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(UpstreamError, match="could not be decoded"):
+        await call(upstream(s))

@@ -71,10 +71,11 @@ class Reply:
 class _Retry(Exception):
     """A transient failure; `hint` = seconds the upstream asked us to wait (None = our backoff)."""
 
-    def __init__(self, error: UpstreamError, hint: float | None = None) -> None:
+    def __init__(self, error: UpstreamError, hint: float | None = None, sent: bool = True) -> None:
         super().__init__(str(error))
         self.error = error
         self.hint = hint
+        self.sent = sent  # False only when the request cannot have reached the server (connect failed)
 
 
 def _wait_hint(response: httpx.Response) -> float | None:
@@ -192,7 +193,7 @@ class Upstream:
         def retryable(exc: BaseException) -> bool:
             if not isinstance(exc, _Retry):
                 return False
-            return retry_ok or exc.error.status is None  # connect failures never reached the server
+            return retry_ok or not exc.sent  # a failed connect never reached the server: safe to resend
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -230,9 +231,22 @@ class Upstream:
             raise UpstreamError(
                 f"{self.label} did not answer within {self.timeout:g} s (STACKLENS_TIMEOUT); try again or narrow the request."
             ) from None
-        except httpx.TransportError as exc:
+        except httpx.ConnectError as exc:
             error = UpstreamError(f"cannot reach {self.label} at its URL ({type(exc).__name__}); check {self.url_var}.")
+            raise _Retry(error, sent=False) from None
+        except httpx.TransportError as exc:
+            # The connection broke after the request went out: it may have been applied, so only an
+            # idempotent request is resent.
+            error = UpstreamError(
+                f"the connection to {self.label} broke before its answer ({type(exc).__name__}); "
+                "a write may or may not have been applied: check before retrying it."
+            )
             raise _Retry(error) from None
+        except httpx.DecodingError:
+            raise UpstreamError(
+                f"{self.label} answered with a body that could not be decoded (bad Content-Encoding); "
+                f"check that {self.url_var} is the instance URL."
+            ) from None
         log.debug("%s %s -> %s in %.0f ms", method, response.request.url.path, response.status_code,
                   (time.monotonic() - t0) * 1000)
         data = self._parse(response)
