@@ -1,0 +1,60 @@
+"""`tools/list` size in bytes, as on the wire: what every conversation pays in context before the first call.
+
+    python bench/tools_list_size.py
+
+Target (issue 7): ≤ 14 KB for all tools. Measured over stdio (protocol 2025-11-25) from `stacklens --demo`,
+with the write tools and with `--read-only`; per tool: the compact JSON of its entry, split into
+description and schemas.
+"""
+
+from __future__ import annotations
+
+import json
+
+from _rpc import StdioServer, table
+
+TARGET = 14 * 1024
+
+
+def tools_list(*args: str) -> tuple[int, list[dict]]:
+    server = StdioServer("--demo", *args)
+    try:
+        server.initialize()
+        line = server.request({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+    finally:
+        server.close()
+    return len(line.rstrip(b"\n")), json.loads(line)["result"]["tools"]
+
+
+def size(value: object) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def main() -> None:
+    full, tools = tools_list()
+    read_only, ro_tools = tools_list("--read-only")
+
+    rows = []
+    for tool in sorted(tools, key=size, reverse=True):
+        rows.append([
+            tool["name"], str(size(tool)), str(size(tool.get("description", ""))),
+            str(size(tool.get("inputSchema", {}))), str(size(tool.get("outputSchema", {}))),
+        ])  # fmt: skip
+    print("tools/list per tool (bytes of compact JSON)\n")
+    print(table(["tool", "total", "description", "inputSchema", "outputSchema"], rows))
+
+    print("\ntools/list response on the wire (bytes)\n")
+    print(
+        table(
+            ["server", "tools", "bytes", "target"],
+            [
+                ["stacklens --demo", str(len(tools)), str(full), f"≤ {TARGET}"],
+                ["stacklens --demo --read-only", str(len(ro_tools)), str(read_only), f"≤ {TARGET}"],
+            ],
+        )
+    )
+    print(f"\nall tools: {full / 1024:.1f} KB: {'OK' if full <= TARGET else 'OVER'}")
+
+
+if __name__ == "__main__":
+    main()
