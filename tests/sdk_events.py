@@ -125,16 +125,16 @@ def _charge(amount_cents: int, card: dict[str, str]) -> None:
     cookie = SECRETS["cookie"]
     session = SECRETS["session"]
     sentry_dsn = SECRETS["dsn"]
-    credit_card = SECRETS["credit_card"]
-    order_note = "card " + SECRETS["credit_card"]
-    secrets = (password, api_key, auth_token, headers, cookie, session, sentry_dsn, credit_card, order_note)
+    credit_card = SECRETS["credit_card"]  # the SDK keeps 10 locals: these and the two parameters
+    secrets = (password, api_key, auth_token, headers, cookie, session, sentry_dsn, credit_card)
     if not all(secrets):
         return
     raise PermissionError(f"card declined for {amount_cents} cents")
 
 
 def scenario_secrets() -> None:
-    _charge(1999, {"number": SECRETS["credit_card"], "cvv": "123"})
+    order_note = "paid with card " + SECRETS["credit_card"]
+    _charge(1999, {"number": SECRETS["credit_card"], "cvv": "123", "note": order_note})
 
 
 def _parse_order(body: bytes) -> dict[str, Any]:

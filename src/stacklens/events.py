@@ -46,10 +46,11 @@ _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s'\"<>`]+")
 _USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@?#\s]+@")
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)([A-Za-z0-9._~+/=-]{8,})")
 # `name=value`, `name: value`, `'name': 'value'` where the name looks secret.
+_SCHEME = r"(?:(?:bearer|basic|digest|token)\s+)?"  # `Authorization: Bearer x` → one redaction
 _ASSIGNMENT = re.compile(
-    r"(?i)(?<![\w.-])([\w.-]*(?:passw|passphrase|pwd|secret|token|api[_-]?key|auth(?:oriz\w*|_?\w*)|cookie|session\w*|csrf"
-    r"|dsn|credit[_-]?card|card[_-]?num\w*|cvv|private[_-]?key|access[_-]?key|signature)[\w.-]*)"
-    r"(['\"]?\s*[=:]\s*['\"]?)(?!\[redacted\])([^\s'\"&,;}\])]+)"
+    r"(?i)(?<![\w.-])([\w.-]*(?:passw|passphrase|pwd|secret|token|api[_-]?key|auth(?!or(?!i[sz]))|cookie"
+    r"|session|csrf|dsn|credit[_-]?card|card[_-]?num|cvv|private[_-]?key|access[_-]?key|signature)[\w.-]*)"
+    r"(['\"]?\s*[=:]\s*['\"]?)(?!" + _SCHEME + r"\[redacted\])(" + _SCHEME + r"[^\s'\"&,;}\])]+)"
 )
 _CARD = re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])")
 
@@ -115,11 +116,9 @@ def scrub_text(text: str, *, code: bool = False) -> str:
     if "://" in text:
         text = _URL.sub(lambda m: redact_url(m.group(0), code=code), text)
     text = _AUTH_SCHEME.sub(_credential, text)
-    if not code:
+    if not code and ("=" in text or ":" in text):
         text = _ASSIGNMENT.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
-    if any(ch.isdigit() for ch in text):
-        text = _CARD.sub(_card, text)
-    return text
+    return _CARD.sub(_card, text)
 
 
 # --- lenient readers ---
