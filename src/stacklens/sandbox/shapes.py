@@ -362,8 +362,17 @@ def _sentry_contexts(contexts: Any) -> Json:
 def sentry_release_stub(version: str | None) -> Json | None:
     if not version:
         return None
-    return {"version": version, "shortVersion": version, "dateCreated": None, "dateReleased": None,
-            "url": None, "commitCount": 0, "lastDeploy": None, "authors": [], "data": {}}  # fmt: skip
+    return {
+        "version": version,
+        "shortVersion": version,
+        "dateCreated": None,
+        "dateReleased": None,
+        "url": None,
+        "commitCount": 0,
+        "lastDeploy": None,
+        "authors": [],
+        "data": {},
+    }
 
 
 def to_sentry_event(
@@ -431,8 +440,22 @@ def to_sentry_event(
 
 def event_summary(event: Json) -> Json:
     """The element of `GET …/issues/{id}/events/` without `full`: no entries, no contexts."""
-    keys = ("id", "eventID", "groupID", "projectID", "title", "message", "platform", "dateCreated",
-            "culprit", "location", "crashFile", "user", "tags", "metadata")  # fmt: skip
+    keys = (
+        "id",
+        "eventID",
+        "groupID",
+        "projectID",
+        "title",
+        "message",
+        "platform",
+        "dateCreated",
+        "culprit",
+        "location",
+        "crashFile",
+        "user",
+        "tags",
+        "metadata",
+    )
     summary = {k: event.get(k) for k in keys}
     summary["event.type"] = event.get("type")
     return summary
