@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from _rpc import table  # noqa: E402
 
-from stacklens.events import Event, normalize_event, scrub_text  # noqa: E402
+from stacklens.events import Event, Frame, normalize_event, scrub_text  # noqa: E402
 from stacklens.render.event import BUDGET, render_event  # noqa: E402
 
 MAX_RATIO = 0.10
@@ -163,16 +163,19 @@ def naive(ev: Event) -> str:
     """What simple servers do: every exception and frame with all the source context the payload has,
     every breadcrumb, tag and context."""
     out = [f"# {ev.title}", f"id {ev.id} time {ev.time} env {ev.environment} release {ev.release}"]
+
+    def frames(items: list[Frame]) -> None:
+        for f in items:
+            out.append(f'  File "{f.abs_path or f.filename}", line {f.lineno}, in {f.function}')
+            out.extend(f"    {line}" for line in (*f.pre_context, f.context_line or "", *f.post_context))
+
     for exc in ev.exceptions:
         out.append(f"## {exc.type}: {exc.value}")
-        for f in exc.frames:
-            out.append(f'  File "{f.abs_path or f.filename}", line {f.lineno}, in {f.function}')
-            out += [f"    {line}" for line in (*f.pre_context, f.context_line or "", *f.post_context)]
+        frames(exc.frames)
     for thread in ev.threads:
         out.append(f"## thread {thread.name or thread.id}")
-        out += [
-            f'  File "{f.abs_path or f.filename}", line {f.lineno}, in {f.function}' for f in thread.frames
-        ]
+        frames(thread.frames)
+    frames(ev.stacktrace)
     out += [f"{k}={v}" for k, v in ev.tags] + [f"{k}: {v}" for k, v in ev.contexts.items()]
     out += [f"{c.time} {c.category} {c.level} {c.message} {c.data}" for c in ev.breadcrumbs]
     if ev.request:

@@ -24,6 +24,7 @@ import sentry_sdk
 from sentry_sdk.integrations.wsgi import SentryWsgiMiddleware
 from sentry_sdk.scrubber import EventScrubber
 
+from stacklens.sandbox import shapes
 from stacklens.sandbox.capture import capture_events
 
 # Secrets the scenarios plant; tests assert none of them reaches a rendering.
@@ -237,212 +238,17 @@ def sdk_events() -> dict[str, dict[str, Any]]:
     return out
 
 
-# --- the two upstream shapes -------------------------------------------------------------------------------
+# --- the two upstream shapes (the sandbox's converters: the same the demo upstream serves) ---
 
 
-def _camel_frame(f: dict[str, Any]) -> dict[str, Any]:
-    lineno = f.get("lineno")
-    context: list[list[Any]] = []
-    if lineno is not None and f.get("context_line") is not None:
-        pre = f.get("pre_context") or []
-        post = f.get("post_context") or []
-        context = [[lineno - len(pre) + i, line] for i, line in enumerate(pre)]
-        context.append([lineno, f["context_line"]])
-        context += [[lineno + 1 + i, line] for i, line in enumerate(post)]
-    return {
-        "filename": f.get("filename"),
-        "absPath": f.get("abs_path"),
-        "module": f.get("module"),
-        "package": f.get("package"),
-        "platform": f.get("platform"),
-        "instructionAddr": f.get("instruction_addr"),
-        "symbolAddr": f.get("symbol_addr"),
-        "function": f.get("function"),
-        "rawFunction": None,
-        "symbol": None,
-        "context": context,
-        "lineNo": lineno,
-        "colNo": f.get("colno"),
-        "inApp": bool(f.get("in_app")),  # Sentry resolves unset to a boolean
-        "trust": None,
-        "errors": None,
-        "lock": None,
-        "sourceLink": None,
-        "vars": f.get("vars"),
-    }
-
-
-def _camel_stack(st: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not st:
-        return None
-    return {
-        "frames": [_camel_frame(f) for f in st.get("frames") or []],
-        "framesOmitted": None,
-        "registers": None,
-        "hasSystemFrames": True,
-    }
-
-
-def _pairs(value: Any) -> list[list[str]]:
-    if isinstance(value, dict):
-        return [[str(k), str(v)] for k, v in value.items()]
-    if isinstance(value, str):
-        return [[k, v] for k, v in parse_qsl(value, keep_blank_values=True)]
-    return [list(p) for p in value or []]
-
-
-def _title(ev: dict[str, Any]) -> str:
-    values = (ev.get("exception") or {}).get("values") or []
-    if values:
-        last = values[-1]
-        return f"{last.get('type')}: {last.get('value')}"
-    log = ev.get("logentry") or {}
-    return str(log.get("formatted") or log.get("message") or ev.get("message") or "<unlabeled event>")
-
-
-def to_sentry_event(ev: dict[str, Any], *, project_id: int = 1, group_id: int = 100) -> dict[str, Any]:
+def to_sentry_event(ev: dict[str, Any]) -> dict[str, Any]:
     """The SDK payload as Sentry's `GET …/issues/{id}/events/{event_id}/` returns it."""
-    entries: list[dict[str, Any]] = []
-    exc = ev.get("exception")
-    if exc:
-        values = [
-            {
-                "type": v.get("type"),
-                "value": v.get("value"),
-                "mechanism": v.get("mechanism"),
-                "threadId": v.get("thread_id"),
-                "module": v.get("module"),
-                "stacktrace": _camel_stack(v.get("stacktrace")),
-                "rawStacktrace": None,
-            }
-            for v in exc.get("values") or []
-        ]
-        entries.append({"type": "exception", "data": {"values": values, "hasSystemFrames": True}})
-    threads = ev.get("threads")
-    if threads:
-        values = [
-            {
-                "id": t.get("id"),
-                "name": t.get("name"),
-                "crashed": bool(t.get("crashed")),
-                "current": bool(t.get("current")),
-                "main": t.get("main"),
-                "stacktrace": _camel_stack(t.get("stacktrace")),
-                "rawStacktrace": None,
-            }
-            for t in threads.get("values") or []
-        ]
-        entries.append({"type": "threads", "data": {"values": values}})
-    log = ev.get("logentry")
-    if log:
-        entries.append(
-            {
-                "type": "message",
-                "data": {
-                    "formatted": log.get("formatted") or log.get("message"),
-                    "message": log.get("message"),
-                    "params": log.get("params"),
-                },
-            }
-        )
-    crumbs = (ev.get("breadcrumbs") or {}).get("values") or []
-    if crumbs:
-        entries.append({"type": "breadcrumbs", "data": {"values": [{"event_id": None, **c} for c in crumbs]}})
-    req = ev.get("request")
-    if req:
-        entries.append(
-            {
-                "type": "request",
-                "data": {
-                    "apiTarget": None,
-                    "method": req.get("method"),
-                    "url": req.get("url"),
-                    "query": _pairs(req.get("query_string")),
-                    "fragment": None,
-                    "data": req.get("data"),
-                    "headers": _pairs(req.get("headers")),
-                    "cookies": _pairs(req.get("cookies")),
-                    "env": req.get("env"),
-                    "inferredContentType": None,
-                },
-            }
-        )
-    tags = [{"key": k, "value": v} for k, v in (ev.get("tags") or {}).items()]
-    for key in ("environment", "level", "release", "server_name", "transaction"):
-        if ev.get(key):
-            tags.append({"key": key, "value": str(ev[key])})
-    user = ev.get("user") or {}
-    if user.get("id"):
-        tags.append({"key": "user", "value": f"id:{user['id']}"})
-    values = (exc or {}).get("values") or []
-    if values:
-        mech = values[-1].get("mechanism") or {}
-        tags.append({"key": "handled", "value": "no" if mech.get("handled") is False else "yes"})
-        if mech.get("type"):
-            tags.append({"key": "mechanism", "value": mech["type"]})
-    tags.sort(key=lambda t: t["key"])
-    title = _title(ev)
-    return {
-        "id": ev.get("event_id"),
-        "groupID": str(group_id),
-        "eventID": ev.get("event_id"),
-        "projectID": str(project_id),
-        "size": len(json.dumps(ev)),
-        "entries": entries,
-        "dist": None,
-        "message": (log or {}).get("formatted") or "",
-        "title": title,
-        "location": None,
-        "user": {
-            "id": user.get("id"),
-            "email": user.get("email"),
-            "username": None,
-            "ip_address": user.get("ip_address"),
-            "name": None,
-            "geo": None,
-            "data": None,
-        },
-        "contexts": ev.get("contexts") or {},
-        "sdk": ev.get("sdk"),
-        "context": ev.get("extra") or {},
-        "packages": ev.get("modules") or {},
-        "type": "error" if exc else "default",
-        "metadata": {"title": title},
-        "tags": tags,
-        "platform": ev.get("platform"),
-        "dateReceived": ev.get("timestamp"),
-        "errors": [],
-        "occurrence": None,
-        "_meta": {},
-        "crashFile": None,
-        "culprit": ev.get("transaction") or "",
-        "dateCreated": ev.get("timestamp"),
-        "fingerprints": ["0" * 32],
-        "groupingConfig": {"id": "newstyle:2023-01-11", "enhancements": ""},
-        "release": {"version": ev["release"], "shortVersion": ev["release"]} if ev.get("release") else None,
-        "userReport": None,
-        "sdkUpdates": [],
-        "resolvedWith": [],
-        "nextEventID": None,
-        "previousEventID": None,
-    }
+    return shapes.to_sentry_event(ev, project_id="1", group_id="100")
 
 
-def to_jentry_event(ev: dict[str, Any], *, project_id: int = 1, issue_id: int = 42) -> dict[str, Any]:
-    """The SDK payload as Jentry's `GET /issues/{id}/events` returns one element of `data`."""
-    trace = ((ev.get("contexts") or {}).get("trace") or {}).get("trace_id")
-    out = dict(ev)
-    out.update(
-        {
-            "id": ev.get("event_id"),
-            "issueId": issue_id,
-            "projectId": project_id,
-            "message": _title(ev),
-            "traceId": trace,
-            "receivedAt": ev.get("timestamp"),
-        }
-    )
-    return out
+def to_jentry_event(ev: dict[str, Any]) -> dict[str, Any]:
+    """The SDK payload as one element of Jentry's `GET /issues/{id}/events` `data`."""
+    return shapes.to_jentry_event(ev, issue_id=42, project_id=1)
 
 
 def all_shapes() -> list[tuple[str, str, dict[str, Any]]]:
