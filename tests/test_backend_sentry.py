@@ -9,6 +9,9 @@ sandbox received (method, path, query, body) and the results.
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -24,17 +27,14 @@ from stacklens.backends.sentry import (
     update_body,
 )
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput
+from stacklens.errors import InvalidInput, UpstreamError
 from stacklens.http import Upstream
-from stacklens.models import IssueChange
-from stacklens.refs import parse_issue_ref
+from stacklens.models import CommitSpec, DeploySpec, IssueChange, ReleaseSpec
+from stacklens.query import IssueFilter
+from stacklens.refs import IssueRef, parse_issue_ref
+from stacklens.sandbox import Sandbox
 
 TOKEN = "tok-sentry-backend-9f3e"
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"
 
 
 # --- Part 1: mapping ------------------------------------------------------------------------------------
@@ -371,3 +371,585 @@ async def test_org_details_forbidden_falls_back_to_instance() -> None:
         "sentry.io/api/0/organizations/acme/issues/77/",
         "sentry.io/api/0/organizations/acme/issues/77/",
     ]
+
+
+# --- Part 3: end to end against the sandbox ---------------------------------------------------------------
+
+SANDBOX_TOKEN = "sandbox-sentry-token"
+SHOP, CHECKOUT, WORKER = "4508341723004928", "4508341723069441", "4508341723135002"
+API = "/api/0/organizations/acme"
+
+
+@asynccontextmanager
+async def sentry(url: str, **settings: Any) -> AsyncIterator[SentryBackend]:
+    config = Settings(backend="sentry", url=url, org="acme", **settings)
+    upstream = Upstream(
+        base_url=config.api_base,
+        token=SANDBOX_TOKEN,
+        label="Sentry",
+        token_var="SENTRY_AUTH_TOKEN",
+        url_var="SENTRY_URL",
+        attempts=2,
+        backoff=0.01,
+        max_total_wait=2.0,
+    )
+    try:
+        yield SentryBackend(config, upstream)
+    finally:
+        await upstream.aclose()
+
+
+def calls(sandbox: Sandbox) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(method, decoded path, query pairs) of every request the sandbox received, in order."""
+    return [(r.method, r.path, r.query) for r in sandbox.requests]
+
+
+def ref(value: str) -> IssueRef:
+    return parse_issue_ref(value)
+
+
+@pytest.mark.anyio
+async def test_get_issue_numeric_is_one_request(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        issue = await backend.get_issue(ref("6120004400"))
+    assert calls(sandbox) == [("GET", f"{API}/issues/6120004400/", [])]
+    assert sandbox.requests[0].auth == "valid"
+    assert (issue.id, issue.short_id, issue.level, issue.status) == (
+        "6120004400",
+        "SHOP-1A",
+        "error",
+        "unresolved",
+    )
+    assert (issue.count, issue.project, issue.project_id) == (1284, "shop-web", SHOP)
+    assert issue.assignee == "Jane Doe <jane.doe@acme.test>"
+    assert issue.first_release == "shop-web@2.3.0"
+    assert issue.permalink and issue.permalink.endswith("/issues/6120004400/")
+
+
+@pytest.mark.anyio
+async def test_get_issue_short_id_and_url_are_one_request(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        by_short = await backend.get_issue(ref("checkout-3"))
+        by_url = await backend.get_issue(ref("https://acme.sentry.io/issues/6120004844/?project=1"))
+    assert calls(sandbox) == [
+        ("GET", f"{API}/issues/CHECKOUT-3/", []),
+        ("GET", f"{API}/issues/6120004844/", []),
+    ]
+    assert (by_short.id, by_short.assignee) == ("6120004622", "#payments")
+    assert (by_url.short_id, by_url.level, by_url.last_release) == (
+        "WORKER-1",
+        "fatal",
+        "worker@0.9.1+build.7",
+    )
+
+
+@pytest.mark.anyio
+async def test_issue_not_found_names_issue_and_org(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(UpstreamError) as info:
+            await backend.get_issue(ref("999"))
+        with pytest.raises(UpstreamError, match="issue NOPE-1 not found in organization acme"):
+            await backend.list_issue_events(ref("NOPE-1"))
+    assert info.value.status == 404
+    assert "issue 999 not found in organization acme" in str(info.value)
+    assert len(sandbox.requests) == 2  # a 404 is not retried
+
+
+@pytest.mark.anyio
+async def test_search_exact_request_and_results(sandbox: Sandbox, sandbox_url: str) -> None:
+    f = IssueFilter.build(level=["error", "fatal"], tags={"!environment": "staging"}, sort="events", limit=3)
+    async with sentry(sandbox_url) as backend:
+        page = await backend.search_issues(f)
+    query = "is:unresolved level:[error, fatal] !environment:staging"
+    assert calls(sandbox) == [
+        ("GET", f"{API}/issues/", [("query", query), ("sort", "freq"), ("limit", "3")]),
+    ]
+    assert page.query == query
+    counts = [i.count or 0 for i in page.issues]
+    assert len(page.issues) == 3 and counts == sorted(counts, reverse=True)
+    assert all(i.status == "unresolved" and i.level in ("error", "fatal") for i in page.issues)
+    assert page.next_cursor == "0:3:0"
+
+
+@pytest.mark.anyio
+async def test_search_cursor_continues_exactly_and_ends(sandbox: Sandbox, sandbox_url: str) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    async with sentry(sandbox_url) as backend:
+        for _ in range(10):  # bounded: 18 issues in pages of 5 end within 4 pages
+            page = await backend.search_issues(IssueFilter.build(status="all", limit=5, cursor=cursor))
+            seen += [i.id for i in page.issues]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    assert cursor is None
+    assert len(seen) == len(set(seen)) == len(sandbox.issues)
+    assert [r.param("cursor") for r in sandbox.requests] == [None, "0:5:0", "0:10:0", "0:15:0"]
+    assert all(r.param("query") == "" for r in sandbox.requests)  # explicit, even when empty
+
+
+@pytest.mark.anyio
+async def test_search_project_slug_resolved_once_and_environment_param(
+    sandbox: Sandbox, sandbox_url: str
+) -> None:
+    async with sentry(sandbox_url) as backend:
+        first = await backend.search_issues(
+            IssueFilter.build(project="checkout-api", environment="production")
+        )
+        second = await backend.search_issues(IssueFilter.build(project="CHECKOUT-API", status="resolved"))
+        third = await backend.search_issues(IssueFilter.build(project=WORKER))
+    assert calls(sandbox) == [
+        ("GET", f"{API}/projects/", [("per_page", "100")]),
+        (
+            "GET",
+            f"{API}/issues/",
+            [
+                ("query", "is:unresolved"),
+                ("sort", "date"),
+                ("limit", "25"),
+                ("environment", "production"),
+                ("project", CHECKOUT),
+            ],
+        ),
+        (
+            "GET",
+            f"{API}/issues/",
+            [("query", "is:resolved"), ("sort", "date"), ("limit", "25"), ("project", CHECKOUT)],
+        ),
+        (
+            "GET",
+            f"{API}/issues/",
+            [("query", "is:unresolved"), ("sort", "date"), ("limit", "25"), ("project", WORKER)],
+        ),
+    ]
+    assert first.issues and all(i.project == "checkout-api" for i in first.issues)
+    assert first.query == f"is:unresolved (environment=production, project={CHECKOUT} (checkout-api))"
+    assert [i.short_id for i in second.issues] == ["CHECKOUT-5"]
+    assert third.issues and all(i.project_id == WORKER for i in third.issues)
+
+
+@pytest.mark.anyio
+async def test_search_default_project_from_settings(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url, project="worker") as backend:
+        page = await backend.search_issues(IssueFilter.build(min_events=100))
+    assert [r.param("project") for r in sandbox.requests] == [None, WORKER]
+    assert sandbox.requests[1].param("query") == "is:unresolved timesSeen:>=100"
+    assert sorted(i.short_id or "" for i in page.issues) == ["WORKER-2", "WORKER-5"]
+
+
+@pytest.mark.anyio
+async def test_search_unknown_project_refused(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(InvalidInput, match="known projects: checkout-api, shop-web, worker"):
+            await backend.search_issues(IssueFilter.build(project="nope"))
+    assert [r.path for r in sandbox.requests] == [f"{API}/projects/"]  # no search was sent
+
+
+@pytest.mark.anyio
+async def test_search_400_passes_sentry_message(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(UpstreamError, match=r"refused the request \(400\)") as info:
+            await backend.search_issues(IssueFilter.build(sort="events", cursor="garbage"))
+    assert info.value.status == 400
+
+
+@pytest.mark.anyio
+async def test_get_event_latest_with_environment(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        event = await backend.get_event(ref("SHOP-1A"), "latest", environment="production")
+        oldest = await backend.get_event(ref("6120004400"), "oldest")
+    assert calls(sandbox) == [
+        ("GET", f"{API}/issues/SHOP-1A/events/latest/", [("environment", "production")]),
+        ("GET", f"{API}/issues/6120004400/events/oldest/", []),
+    ]
+    assert event.id and oldest.id and event.id != oldest.id
+
+
+@pytest.mark.anyio
+async def test_get_event_missing_names_it(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(
+            UpstreamError, match="issue SHOP-1A not found in organization acme, or its event ab12"
+        ):
+            await backend.get_event(ref("SHOP-1A"), "ab12")
+
+
+@pytest.mark.anyio
+async def test_list_issue_events(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        events = await backend.list_issue_events(ref("SHOP-1A"), limit=4)
+        more = await backend.list_issue_events(ref("SHOP-1A"), limit=4, cursor=events.next_cursor)
+        prod = await backend.list_issue_events(ref("SHOP-1A"), limit=10, environment="production")
+    assert calls(sandbox) == [
+        ("GET", f"{API}/issues/SHOP-1A/events/", [("per_page", "4")]),
+        ("GET", f"{API}/issues/SHOP-1A/events/", [("per_page", "4"), ("cursor", "0:4:0")]),
+        ("GET", f"{API}/issues/SHOP-1A/events/", [("per_page", "10"), ("environment", "production")]),
+    ]
+    assert (len(events.events), len(more.events), more.next_cursor) == (4, 2, None)
+    assert events.issue == "SHOP-1A"
+    times = [e.time for e in events.events + more.events]
+    assert None not in times and times == sorted(times, reverse=True)  # newest first
+    assert all(e.release and e.release.startswith("shop-web@") for e in events.events)
+    assert prod.events and all(e.environment == "production" for e in prod.events)
+    assert all(e.message for e in events.events)
+    assert not any(e.user_id and "@" in e.user_id for e in events.events)
+
+
+@pytest.mark.anyio
+async def test_list_tag_values(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        tags = await backend.list_tag_values(ref("SHOP-1A"), "customer_tier", limit=20)
+        one = await backend.list_tag_values(ref("SHOP-1A"), "customer_tier", limit=1)
+        with pytest.raises(UpstreamError, match=r"or the issue has no tag 'no\.such:key'"):
+            await backend.list_tag_values(ref("SHOP-1A"), "no.such:key")
+        with pytest.raises(InvalidInput):
+            await backend.list_tag_values(ref("SHOP-1A"), "../x")
+    assert calls(sandbox) == [
+        ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "-count")]),
+        ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "-count")]),
+        ("GET", f"{API}/issues/SHOP-1A/tags/no.such:key/values/", [("sort", "-count")]),
+    ]
+    assert sandbox.requests[2].raw_path.endswith("/tags/no.such%3Akey/values/")
+    counts = [v.count or 0 for v in tags.values]
+    assert counts == sorted(counts, reverse=True) and tags.total == sum(counts) == 6
+    assert [(v.value, v.count) for v in tags.values] == [("enterprise", 3), ("pro", 2), ("free", 1)]
+    assert all(v.first_seen and v.last_seen for v in tags.values)
+    assert [v.value for v in one.values] == ["enterprise"] and one.total == 6
+    assert one.notes  # says that less frequent values were left out
+
+
+@pytest.mark.anyio
+async def test_update_one_issue(sandbox: Sandbox, sandbox_url: str) -> None:
+    change = IssueChange(status="resolved_in_next_release", assignee="bob.smith", bookmarked=True)
+    async with sentry(sandbox_url) as backend:
+        result = await backend.update_issues([ref("SHOP-1C")], change)
+    assert [(r.method, r.path, r.query, r.json) for r in sandbox.requests] == [
+        (
+            "PUT",
+            f"{API}/issues/SHOP-1C/",
+            [],
+            {"status": "resolvedInNextRelease", "assignedTo": "bob.smith", "isBookmarked": True},
+        )
+    ]
+    [outcome] = result.outcomes
+    assert outcome.ok and outcome.error is None
+    assert (outcome.issue, outcome.status, outcome.assignee, outcome.bookmarked) == (
+        "SHOP-1C",
+        "resolved_in_next_release",
+        "Bob Smith <bob.smith@acme.test>",
+        True,
+    )
+    assert sandbox.issues["6120004474"]["status"] == "resolved"
+
+
+@pytest.mark.anyio
+async def test_update_one_unassign_and_ignore(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        result = await backend.update_issues(
+            [ref("6120004400")], IssueChange(assignee="none", ignore_minutes=60)
+        )
+    assert sandbox.requests[0].json == {
+        "status": "ignored",
+        "statusDetails": {"ignoreDuration": 60},
+        "assignedTo": "",
+    }
+    [outcome] = result.outcomes
+    assert (outcome.ok, outcome.status, outcome.assignee) == (True, "ignored", "none")
+    assert sandbox.issues["6120004400"]["assignedTo"] is None
+
+
+@pytest.mark.anyio
+async def test_update_one_failure_is_reported_not_raised(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        result = await backend.update_issues([ref("SHOP-1A")], IssueChange(assignee="nobody@else.test"))
+    [outcome] = result.outcomes
+    assert not outcome.ok and outcome.error and "400" in outcome.error and "Unknown actor" in outcome.error
+
+
+@pytest.mark.anyio
+async def test_update_many_grouped_per_project(sandbox: Sandbox, sandbox_url: str) -> None:
+    reports: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(done: float, total: float | None = None, message: str | None = None) -> None:
+        reports.append((done, total, message))
+
+    refs = [ref("6120004400"), ref("CHECKOUT-3"), ref("6120004437"), ref("6120004659")]
+    async with sentry(sandbox_url) as backend:
+        result = await backend.update_issues(refs, IssueChange(status="resolved", seen=True), progress)
+    body = {"status": "resolved", "hasSeen": True}
+    # Locating: ONE search for every numeric id, one detail GET for the short id (its numeric id is needed).
+    assert [(r.method, r.path, r.query) for r in sandbox.requests[:2]] == [
+        (
+            "GET",
+            f"{API}/issues/",
+            [("query", "issue.id:[6120004400, 6120004437, 6120004659]"), ("project", "-1"), ("limit", "3")],
+        ),
+        ("GET", f"{API}/issues/CHECKOUT-3/", []),
+    ]
+    puts = [(r.method, r.path, r.query, r.json) for r in sandbox.requests[2:]]
+    assert puts == [
+        ("PUT", "/api/0/projects/acme/shop-web/issues/", [("id", "6120004400"), ("id", "6120004437")], body),
+        (
+            "PUT",
+            "/api/0/projects/acme/checkout-api/issues/",
+            [("id", "6120004622"), ("id", "6120004659")],
+            body,
+        ),
+    ]
+    assert [(o.issue, o.ok, o.status, o.seen) for o in result.outcomes] == [
+        ("6120004400", True, "resolved", True),
+        ("CHECKOUT-3", True, "resolved", True),
+        ("6120004437", True, "resolved", True),
+        ("6120004659", True, "resolved", True),
+    ]
+    assert all(
+        sandbox.issues[i]["status"] == "resolved"
+        for i in ("6120004400", "6120004437", "6120004622", "6120004659")
+    )
+    assert [r[:2] for r in reports] == [(0, 2), (1, 2), (2, 2)]
+
+
+@pytest.mark.anyio
+async def test_update_many_failed_group_keeps_others(sandbox: Sandbox, sandbox_url: str) -> None:
+    sandbox.inject(r"/projects/acme/checkout-api/issues/$", status=403, method="PUT", times=None)
+    refs = [ref("6120004400"), ref("6120004622"), ref("99999"), ref("WORKER-2")]
+    async with sentry(sandbox_url) as backend:
+        result = await backend.update_issues(refs, IssueChange(status="ignored", ignore_count=100))
+    outcomes = {o.issue: o for o in result.outcomes}
+    assert [o.issue for o in result.outcomes] == ["6120004400", "6120004622", "99999", "WORKER-2"]
+    assert outcomes["6120004400"].ok and outcomes["6120004400"].status == "ignored"
+    assert outcomes["WORKER-2"].ok and outcomes["WORKER-2"].status == "ignored"
+    failed = outcomes["6120004622"]
+    assert not failed.ok and failed.error and "403" in failed.error and "event:write" in failed.error
+    missing = outcomes["99999"]
+    assert not missing.ok and missing.error and "issue 99999 not found in organization acme" in missing.error
+    assert sandbox.issues["6120004622"]["status"] == "unresolved"
+    assert sandbox.issues["6120004881"]["status"] == "ignored"
+    puts = [r for r in sandbox.requests if r.method == "PUT"]
+    assert {r.path for r in puts} == {
+        "/api/0/projects/acme/shop-web/issues/",
+        "/api/0/projects/acme/checkout-api/issues/",
+        "/api/0/projects/acme/worker/issues/",
+    }
+    assert all(r.json == {"status": "ignored", "statusDetails": {"ignoreCount": 100}} for r in puts)
+    assert len([r for r in puts if "checkout-api" in r.path]) == 1  # a 403 is not retried
+
+
+@pytest.mark.anyio
+async def test_update_refused_before_any_request(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(InvalidInput):
+            await backend.update_issues([ref("1"), ref("2")], IssueChange())
+        with pytest.raises(InvalidInput):
+            await backend.update_issues([ref("1")], IssueChange(status="resolved", ignore_count=3))
+    assert sandbox.requests == []
+
+
+@pytest.mark.anyio
+async def test_list_releases_with_health(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        listed = await backend.list_releases(project="shop-web", query="2.", limit=2)
+        rest = await backend.list_releases(project="shop-web", query="2.", limit=2, cursor=listed.next_cursor)
+    assert calls(sandbox) == [
+        ("GET", f"{API}/projects/", [("per_page", "100")]),
+        ("GET", f"{API}/releases/", [("project", SHOP), ("query", "2."), ("per_page", "2"), ("health", "1")]),
+        (
+            "GET",
+            f"{API}/releases/",
+            [("project", SHOP), ("query", "2."), ("per_page", "2"), ("health", "1"), ("cursor", "0:2:0")],
+        ),
+    ]
+    versions = [r.version for r in listed.releases + rest.releases]
+    assert sorted(versions) == ["shop-web@2.3.0", "shop-web@2.3.1", "shop-web@2.4.0"]
+    assert rest.next_cursor is None
+    first = listed.releases[0]
+    assert first.projects == ["shop-web"] and first.health is not None
+    assert first.health.crash_free_sessions is not None and first.new_issues is not None
+    assert first.deploy_count == 2 and first.last_deploy
+
+
+@pytest.mark.anyio
+async def test_create_release_and_deploys(sandbox: Sandbox, sandbox_url: str) -> None:
+    spec = ReleaseSpec(
+        version="worker@1.0.0+build.9",
+        project=WORKER,
+        ref="a1b2c3d",
+        date_released="2026-01-15T12:00:00Z",
+        commits=[
+            CommitSpec(
+                sha="a1b2c3d", message="Fix crash", author="Jane Doe", author_email="jane.doe@acme.test"
+            ),
+            CommitSpec(sha="e4f5a6b"),
+        ],
+        deploys=[
+            DeploySpec(environment="staging", deployed_at="2026-01-15T12:05:00Z"),
+            DeploySpec(environment="production", name="prod #12", url="https://ci.example/12"),
+        ],
+    )
+    async with sentry(sandbox_url) as backend:
+        created = await backend.create_release(spec)
+    assert [(r.method, r.path, r.json) for r in sandbox.requests] == [
+        ("GET", f"{API}/projects/", None),
+        (
+            "POST",
+            f"{API}/releases/",
+            {
+                "version": "worker@1.0.0+build.9",
+                "projects": ["worker"],
+                "ref": "a1b2c3d",
+                "dateReleased": "2026-01-15T12:00:00Z",
+                "commits": [
+                    {
+                        "id": "a1b2c3d",
+                        "message": "Fix crash",
+                        "author_name": "Jane Doe",
+                        "author_email": "jane.doe@acme.test",
+                    },
+                    {"id": "e4f5a6b"},
+                ],
+            },
+        ),
+        (
+            "POST",
+            f"{API}/releases/worker@1.0.0+build.9/deploys/",
+            {"environment": "staging", "dateFinished": "2026-01-15T12:05:00Z"},
+        ),
+        (
+            "POST",
+            f"{API}/releases/worker@1.0.0+build.9/deploys/",
+            {"environment": "production", "name": "prod #12", "url": "https://ci.example/12"},
+        ),
+    ]
+    assert sandbox.requests[2].raw_path == f"{API}/releases/worker%401.0.0%2Bbuild.9/deploys/"
+    assert (created.version, created.project, created.already_existed, created.commits) == (
+        "worker@1.0.0+build.9",
+        "worker",
+        False,
+        2,
+    )
+    assert [(d.environment, d.ok) for d in created.deploys] == [("staging", True), ("production", True)]
+    assert all(d.id for d in created.deploys)
+    assert len(sandbox.release_by("worker@1.0.0+build.9")["deploys"]) == 2
+
+
+@pytest.mark.anyio
+async def test_create_release_existing_and_failed_deploy(sandbox: Sandbox, sandbox_url: str) -> None:
+    sandbox.inject(r"/deploys/$", status=503, method="POST", times=1)
+    spec = ReleaseSpec(
+        version="shop-web@2.4.0",
+        deploys=[DeploySpec(environment="canary"), DeploySpec(environment="production")],
+    )
+    async with sentry(sandbox_url, project="shop-web") as backend:
+        created = await backend.create_release(spec)
+    posts = [r for r in sandbox.requests if r.method == "POST"]
+    assert [r.path for r in posts] == [
+        f"{API}/releases/",
+        f"{API}/releases/shop-web@2.4.0/deploys/",
+        f"{API}/releases/shop-web@2.4.0/deploys/",
+    ]  # the failed deploy POST was not retried
+    assert posts[0].json == {"version": "shop-web@2.4.0", "projects": ["shop-web"]}
+    assert created.already_existed and created.notes
+    canary, production = created.deploys
+    assert not canary.ok and canary.error and "503" in canary.error and canary.id is None
+    assert production.ok and production.id
+    assert [d["environment"] for d in sandbox.release_by("shop-web@2.4.0")["deploys"]][-1] == "production"
+    assert "canary" not in [d["environment"] for d in sandbox.release_by("shop-web@2.4.0")["deploys"]]
+
+
+@pytest.mark.anyio
+async def test_create_release_needs_a_project(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(InvalidInput, match="SENTRY_PROJECT"):
+            await backend.create_release(ReleaseSpec(version="x@1"))
+        with pytest.raises(InvalidInput):
+            await backend.create_release(ReleaseSpec(version="..", project="shop-web"))
+    assert sandbox.requests == []
+
+
+@pytest.mark.anyio
+async def test_read_audit(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        await backend.update_issues([ref("SHOP-1A")], IssueChange(status="resolved"))
+        log = await backend.read_audit(limit=5)
+        resolves = await backend.read_audit(limit=50, action="issue.resolve")
+    assert calls(sandbox)[1:] == [
+        ("GET", f"{API}/audit-logs/", [("per_page", "5")]),
+        ("GET", f"{API}/audit-logs/", [("event", "issue.resolve"), ("per_page", "50")]),
+    ]
+    assert len(log.entries) == 5 and log.next_cursor
+    newest = log.entries[0]
+    assert newest.action == "issue.resolve" and newest.actor == "Jane Doe <jane.doe@acme.test>"
+    assert newest.target == "6120004400" and newest.time is not None and newest.ip_address
+    assert resolves.entries and all(e.action == "issue.resolve" for e in resolves.entries)
+    times = [e.time for e in log.entries]
+    assert times == sorted(times, reverse=True)
+
+
+def next_link(cursor: str) -> dict[str, str]:
+    return {"Link": f'<http://x/?cursor={cursor}>; rel="next"; results="true"; cursor="{cursor}"'}
+
+
+@pytest.mark.anyio
+async def test_list_projects_follows_pages(sandbox: Sandbox, sandbox_url: str) -> None:
+    # A short first page (one project, a Link to offset 1); the walk follows the cursor to the end.
+    first_page = json.dumps(
+        [{"id": CHECKOUT, "slug": "checkout-api", "name": "Checkout API", "platform": "python"}]
+    )
+    sandbox.inject(r"/organizations/acme/projects/$", status=200, body=first_page, headers=next_link("0:1:0"))
+    async with sentry(sandbox_url) as backend:
+        projects = await backend.list_projects()
+        # Cached for slug resolution: no further projects request.
+        await backend.search_issues(IssueFilter.build(project="worker"))
+    assert [(p.id, p.slug, p.platform) for p in projects] == [
+        (CHECKOUT, "checkout-api", "python"),
+        (SHOP, "shop-web", "python"),
+        (WORKER, "worker", "python"),
+    ]
+    assert calls(sandbox)[:2] == [
+        ("GET", f"{API}/projects/", [("per_page", "100")]),
+        ("GET", f"{API}/projects/", [("per_page", "100"), ("cursor", "0:1:0")]),
+    ]
+    assert [r.path for r in sandbox.requests[2:]] == [f"{API}/issues/"]
+
+
+@pytest.mark.anyio
+async def test_list_projects_walk_is_bounded(sandbox: Sandbox, sandbox_url: str) -> None:
+    page = json.dumps([{"id": "1", "slug": "loop"}])
+    sandbox.inject(r"/projects/$", status=200, body=page, headers=next_link("0:1:0"), times=None)
+    async with sentry(sandbox_url) as backend:
+        projects = await backend.list_projects()
+    assert len(sandbox.requests) == 10 and len(projects) == 10
+
+
+@pytest.mark.anyio
+async def test_token_never_in_errors(sandbox: Sandbox, sandbox_url: str) -> None:
+    sandbox.inject(
+        r"/issues/", status=400, body='{"detail": "bad token sandbox-sentry-token here"}', times=None
+    )
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(UpstreamError) as info:
+            await backend.get_issue(ref("SHOP-1A"))
+    assert SANDBOX_TOKEN not in str(info.value)
+    assert all(r.auth == "valid" for r in sandbox.requests)
+
+
+@pytest.mark.anyio
+async def test_update_many_locates_by_detail_when_search_refused(sandbox: Sandbox, sandbox_url: str) -> None:
+    # An instance whose issue search rejects `issue.id` (400): each issue is located by its detail route.
+    sandbox.inject(
+        r"/organizations/acme/issues/$", status=400, method="GET", body='{"detail": "Invalid query"}'
+    )
+    async with sentry(sandbox_url) as backend:
+        result = await backend.update_issues(
+            [ref("6120004400"), ref("6120004881")], IssueChange(bookmarked=True)
+        )
+    assert [(r.method, r.path) for r in sandbox.requests[:1]] == [("GET", f"{API}/issues/")]
+    assert sorted(r.path for r in sandbox.requests[1:3]) == [
+        f"{API}/issues/6120004400/",
+        f"{API}/issues/6120004881/",
+    ]
+    assert [(r.method, r.path, r.query, r.json) for r in sandbox.requests[3:]] == [
+        ("PUT", "/api/0/projects/acme/shop-web/issues/", [("id", "6120004400")], {"isBookmarked": True}),
+        ("PUT", "/api/0/projects/acme/worker/issues/", [("id", "6120004881")], {"isBookmarked": True}),
+    ]
+    assert [(o.ok, o.bookmarked) for o in result.outcomes] == [(True, True), (True, True)]
