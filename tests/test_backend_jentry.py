@@ -14,7 +14,10 @@ import base64
 import hashlib
 import json
 import re
+import time
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,10 +40,11 @@ from stacklens.backends.jentry import (
     unwrap,
 )
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, NotSupported
+from stacklens.errors import InvalidInput, NotSupported, UpstreamError
 from stacklens.http import Upstream
-from stacklens.models import IssueChange
+from stacklens.models import CommitSpec, DeploySpec, IssueChange, ReleaseSpec
 from stacklens.query import IssueFilter
+from stacklens.refs import IssueRef, parse_issue_ref
 
 
 @pytest.fixture
@@ -332,3 +336,610 @@ def test_walking_every_page_yields_each_match_once_in_order(
     assert values == sorted(values, reverse=True), "not merged in sort order"
     if len(projects) > 1:
         assert all(any("concurrently" in n for n in page) for page in notes)
+
+
+# --- Part 3: end to end against the sandbox over real HTTP ---------------------------------------------
+
+ALL = "jto_sandbox_all"
+READ_ONLY = "jto_sandbox_readonly"
+ISSUES = r"^/api/v1/projects/\d+/issues$"
+
+
+@asynccontextmanager
+async def jentry(url: str, token: str = ALL, **kw: Any) -> AsyncIterator[JentryBackend]:
+    backend, upstream = make_backend(url, token=token, **kw)
+    try:
+        yield backend
+    finally:
+        await upstream.aclose()
+
+
+def calls(sandbox: Any) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    return [(r.method, r.path, r.query) for r in sandbox.requests]
+
+
+def q(**extra: str) -> list[tuple[str, str]]:
+    """The issue-list query as sent: plan params (status, sort, …, period) then limit and page."""
+    head = [("status", extra.pop("status", "unresolved")), ("sort", extra.pop("sort", "last_seen"))]
+    tail = [("limit", extra.pop("limit", "25")), ("page", extra.pop("page", "1"))]
+    period = [("period", extra.pop("period", "all"))]
+    return head + list(extra.items()) + period + tail
+
+
+def sandbox_issues(sandbox: Any, **match: Any) -> list[dict[str, Any]]:
+    return [i for i in sandbox.issues.values() if all(i[k] == v for k, v in match.items())]
+
+
+def jid(sandbox: Any, issue: dict[str, Any]) -> int:
+    return sandbox.projects[issue["project"]]["jentryId"]
+
+
+@pytest.mark.anyio
+async def test_list_projects(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        projects = await backend.list_projects()
+    assert [(p.id, p.slug, p.name, p.platform) for p in projects] == [
+        ("1", "shop-web", "shop-web", "python"),
+        ("2", "checkout-api", "checkout-api", "python"),
+        ("3", "worker", "worker", "python"),
+    ]
+    assert calls(sandbox) == [("GET", "/api/v1/projects", [])]
+
+
+@pytest.mark.anyio
+async def test_search_all_projects_merged_by_last_seen(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        page = await backend.search_issues(IssueFilter.build())
+    expected = sorted(sandbox_issues(sandbox, status="unresolved"), key=lambda i: i["lastSeen"], reverse=True)
+    assert [int(i.id) for i in page.issues] == [i["jentryId"] for i in expected]
+    assert page.next_cursor is None
+    assert page.query == "status=unresolved sort=last_seen period=all"
+    assert page.notes == [
+        "searched all 3 project(s) concurrently (shop-web, checkout-api, worker), merged by last_seen"
+    ]
+    assert calls(sandbox)[0] == ("GET", "/api/v1/projects", [])
+    assert sorted(calls(sandbox)[1:]) == [("GET", f"/api/v1/projects/{n}/issues", q()) for n in (1, 2, 3)]
+    first = page.issues[0]
+    assert first.project in ("shop-web", "checkout-api", "worker") and first.project_id in ("1", "2", "3")
+    assert first.permalink == f"{sandbox_url}/projects/{first.project_id}/issues/{first.id}"
+
+
+@pytest.mark.anyio
+async def test_fan_out_is_concurrent(sandbox, sandbox_url) -> None:
+    delay = 0.3
+    async with jentry(sandbox_url) as backend:
+        await backend.list_projects()  # the projects list is cached: only the fan-out is timed
+        sandbox.inject(ISSUES, delay=delay, times=None)
+        started = time.monotonic()
+        page = await backend.search_issues(IssueFilter.build(status="all"))
+        elapsed = time.monotonic() - started
+    assert len(page.issues) == 18
+    assert delay <= elapsed < 1.6 * delay, f"3 projects with {delay} s each took {elapsed:.2f} s"
+    assert sandbox.peak_in_flight == 3
+
+
+@pytest.mark.anyio
+async def test_progress_reported_per_project_page(sandbox, sandbox_url) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def progress(done: float, total: float | None = None, message: str | None = None) -> None:
+        seen.append((done, total, message))
+
+    async with jentry(sandbox_url) as backend:
+        await backend.search_issues(IssueFilter.build(), progress)
+    assert [d for d, _, _ in seen] == [1, 2, 3]
+    assert sorted(m.split(":")[0] for _, _, m in seen if m) == ["checkout-api", "shop-web", "worker"]
+
+
+async def walk(backend: JentryBackend, max_pages: int = 50, **kwargs: Any) -> tuple[list[str], list[Any]]:
+    ids: list[str] = []
+    pages: list[Any] = []
+    cursor = None
+    for _ in range(max_pages):
+        page = await backend.search_issues(IssueFilter.build(cursor=cursor, **kwargs))
+        ids += [i.id for i in page.issues]
+        pages.append(page)
+        cursor = page.next_cursor
+        if cursor is None:
+            return ids, pages
+    raise AssertionError("paging did not end")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sort", ["last_seen", "first_seen", "events", "users"])
+async def test_pages_across_projects_repeat_and_skip_nothing(sandbox, sandbox_url, sort: str) -> None:
+    field_name = {
+        "last_seen": "lastSeen",
+        "first_seen": "firstSeen",
+        "events": "count",
+        "users": "userCount",
+    }[sort]
+    async with jentry(sandbox_url) as backend:
+        ids, pages = await walk(backend, status="all", sort=sort, limit=4)
+        walked = sandbox.find_requests(ISSUES)
+        whole = await backend.search_issues(IssueFilter.build(status="all", sort=sort, limit=100))
+    assert [len(p.issues) for p in pages] == [4, 4, 4, 4, 2]
+    assert len(ids) == len(set(ids)) == 18
+    by_id = {str(i["jentryId"]): i for i in sandbox.issues.values()}
+    values = [by_id[i][field_name] for i in ids]
+    assert values == sorted(values, reverse=True)
+    assert [i.id for i in whole.issues] == ids  # the same order as one big page
+    # Without a client-side filter pages of `limit` suffice: at most two requests per project and call (the
+    # rest of a partly shown page, then the next); every page of every project read, none past its end.
+    assert len(walked) <= 2 * 3 * len(pages) and {r.param("limit") for r in walked} == {"4"}
+    for n, size in ((1, 6), (2, 6), (3, 6)):
+        asked = {int(r.param("page") or 0) for r in walked if r.path == f"/api/v1/projects/{n}/issues"}
+        assert asked == set(range(1, -(-size // 4) + 1))
+
+
+@pytest.mark.anyio
+async def test_pages_with_client_side_filter(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        ids, pages = await walk(backend, status="all", level=["error", "fatal"], min_events=20, limit=3)
+    expected = {
+        str(i["jentryId"])
+        for i in sandbox.issues.values()
+        if i["level"] in ("error", "fatal") and i["count"] >= 20
+    }
+    assert len(ids) == len(set(ids)) and set(ids) == expected
+    assert all(len(p.issues) == 3 for p in pages[:-1])
+    assert all(
+        r.param("limit") == "100" and "level" not in dict(r.query) for r in sandbox.find_requests(ISSUES)
+    )
+    assert any(
+        "filtered client-side (Jentry's API cannot): level in [error, fatal], events >= 20" in n
+        for n in pages[0].notes
+    )
+    assert (
+        pages[0].query
+        == "status=all sort=last_seen period=all + client-side: level in [error, fatal], events >= 20"
+    )
+
+
+@pytest.mark.anyio
+async def test_last_seen_window_narrowed_client_side(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        page = await backend.search_issues(IssueFilter.build(last_seen="3h", status="all", limit=100))
+    cutoff = datetime.now(UTC) - timedelta(hours=3)
+    expected = {str(i["jentryId"]) for i in sandbox.issues.values() if i["lastSeen"] >= cutoff}
+    wider = {
+        str(i["jentryId"]) for i in sandbox.issues.values() if i["lastSeen"] >= cutoff - timedelta(hours=21)
+    }
+    assert {i.id for i in page.issues} == expected
+    assert wider - expected, (
+        "the dataset must have issues inside 24h but outside 3h for this test to mean anything"
+    )
+    assert all(i.last_seen is not None and i.last_seen >= cutoff for i in page.issues)
+    assert {r.param("period") for r in sandbox.find_requests(ISSUES)} == {"24h"}
+    assert any("last_seen within 3h" in n for n in page.notes)
+
+
+@pytest.mark.anyio
+async def test_first_seen_and_assignment_filtered_client_side(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url, jentry_user_id=3) as backend:
+        fresh = await backend.search_issues(IssueFilter.build(first_seen="24h", status="all"))
+        mine = await backend.search_issues(IssueFilter.build(assigned="me", status="all"))
+        nobody = await backend.search_issues(IssueFilter.build(assigned="none", project="worker"))
+        released = await backend.search_issues(IssueFilter.build(release="shop-web@2.3.1", status="all"))
+    cutoff = datetime.now(UTC) - timedelta(hours=24)
+    assert {i.id for i in fresh.issues} == {
+        str(i["jentryId"]) for i in sandbox.issues.values() if i["firstSeen"] >= cutoff
+    }
+    assert {i.id for i in mine.issues} == {"101", "117"}  # user 2051 is Jentry user 3
+    assert all(i.assignee == "3" for i in mine.issues)
+    assert {i.id for i in nobody.issues} == {"113", "114", "118"}  # 113's team is no Jentry user id
+    assert {i.id for i in released.issues} == {"102", "104"}
+    assert {r.param("period") for r in sandbox.find_requests(ISSUES) if r.param("sort")} >= {"24h", "all"}
+
+
+@pytest.mark.anyio
+async def test_scan_budget_pauses_and_says_so(sandbox, sandbox_url, monkeypatch) -> None:
+    monkeypatch.setattr(jentry_module, "SCAN_PAGE_SIZE", 2)
+    monkeypatch.setattr(jentry_module, "SCAN_PAGES", 1)
+    async with jentry(sandbox_url) as backend:
+        first = await backend.search_issues(
+            IssueFilter.build(project="checkout-api", status="all", min_events=10**6)
+        )
+        assert first.issues == [] and first.next_cursor
+        assert any(
+            n.startswith(
+                "stopped early: scanned 2 issues of checkout-api (1 pages), more may match; pass cursor"
+            )
+            for n in first.notes
+        )
+        ids, _ = await walk(backend, project="checkout-api", status="all", min_events=300)
+    assert ids == ["107", "111"]  # 2290 and 380 events, by last seen
+    asked = [int(r.param("page") or 0) for r in sandbox.find_requests("^/api/v1/projects/2/issues$")]
+    assert asked[0] == 1 and asked[1:] == list(range(1, len(asked)))  # one page per call, each page once
+
+
+@pytest.mark.anyio
+async def test_project_by_slug_id_and_default(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        by_slug = await backend.search_issues(IssueFilter.build(project="checkout-api"))
+    assert calls(sandbox) == [("GET", "/api/v1/projects", []), ("GET", "/api/v1/projects/2/issues", q())]
+    assert {i.project for i in by_slug.issues} == {"checkout-api"} and not by_slug.notes
+    sandbox.requests.clear()
+    async with jentry(sandbox_url) as backend:
+        by_id = await backend.search_issues(IssueFilter.build(project="2", sort="events", limit=2))
+    assert calls(sandbox) == [("GET", "/api/v1/projects/2/issues", q(sort="events", limit="2"))]
+    assert [i.id for i in by_id.issues] == ["107", "112"] and by_id.next_cursor
+    sandbox.requests.clear()
+    async with jentry(sandbox_url, project="worker") as backend:
+        default = await backend.search_issues(IssueFilter.build(level="fatal"))
+    assert [i.id for i in default.issues] == ["113"]
+    assert calls(sandbox)[1] == ("GET", "/api/v1/projects/3/issues", q(level="fatal"))
+    sandbox.requests.clear()
+    async with jentry(sandbox_url) as backend:
+        with pytest.raises(InvalidInput, match="known projects: shop-web, checkout-api, worker"):
+            await backend.search_issues(IssueFilter.build(project="nope"))
+    assert [r.path for r in sandbox.requests] == ["/api/v1/projects"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"environment": "production"}, NotSupported),
+        ({"tags": {"browser": "Chrome"}}, NotSupported),
+        ({"sentry_query": "is:linked"}, NotSupported),
+        ({"sort": "trends"}, NotSupported),
+        ({"assigned": "#backend"}, NotSupported),
+        ({"assigned": "me"}, InvalidInput),  # no JENTRY_USER_ID
+        ({"cursor": "j1.not-a-cursor.abc"}, InvalidInput),
+    ],
+)
+async def test_unsupported_search_refused_with_nothing_sent(sandbox, sandbox_url, kwargs, error) -> None:
+    async with jentry(sandbox_url) as backend:
+        with pytest.raises(error):
+            await backend.search_issues(IssueFilter.build(**kwargs))
+    assert sandbox.requests == []
+
+
+@pytest.mark.anyio
+async def test_cursor_from_another_search_refused(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        page = await backend.search_issues(IssueFilter.build(status="all", limit=2))
+        sent = len(sandbox.requests)
+        with pytest.raises(InvalidInput, match="different search"):
+            await backend.search_issues(
+                IssueFilter.build(status="resolved", limit=2, cursor=page.next_cursor)
+            )
+        # limit may change between pages
+        more = await backend.search_issues(IssueFilter.build(status="all", limit=5, cursor=page.next_cursor))
+    assert len(sandbox.requests) > sent and len(more.issues) == 5
+    assert not {i.id for i in more.issues} & {i.id for i in page.issues}
+
+
+@pytest.mark.anyio
+async def test_get_issue(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        issue = await backend.get_issue(parse_issue_ref(f"{sandbox_url}/projects/1/issues/101", "jentry"))
+        with pytest.raises(UpstreamError, match="issue 999 not found"):
+            await backend.get_issue(parse_issue_ref("999", "jentry"))
+        with pytest.raises(InvalidInput):
+            await backend.get_issue(IssueRef(kind="short_id", value="SHOP-1"))
+    assert (issue.id, issue.status, issue.level, issue.count, issue.user_count) == (
+        "101",
+        "unresolved",
+        "error",
+        1284,
+        57,
+    )
+    assert (issue.first_release, issue.last_release, issue.assignee, issue.project_id) == (
+        "shop-web@2.3.0", "shop-web@2.4.0", "3", "1"
+    )  # fmt: skip
+    assert issue.short_id is None and issue.title and issue.title.startswith("KeyError")
+    assert calls(sandbox) == [("GET", "/api/v1/issues/101", []), ("GET", "/api/v1/issues/999", [])]
+
+
+def events_of(sandbox: Any, jentry_id: int) -> list[dict[str, Any]]:
+    issue = sandbox.issue_by_jentry_id(jentry_id)
+    return [e["sdk"] for e in sandbox.events[issue["id"]]]
+
+
+@pytest.mark.anyio
+async def test_get_event_latest_oldest_by_id_and_environment(sandbox, sandbox_url) -> None:
+    ref = parse_issue_ref("107", "jentry")
+    sdk = events_of(sandbox, 107)
+    staging = [e for e in sdk if e["environment"] == "staging"]
+    async with jentry(sandbox_url) as backend:
+        latest = await backend.get_event(ref, "latest")
+        recommended = await backend.get_event(ref, "recommended")
+        oldest = await backend.get_event(ref, "oldest")
+        by_id = await backend.get_event(ref, sdk[2]["event_id"])
+        in_staging = await backend.get_event(ref, "latest", environment="staging")
+        oldest_staging = await backend.get_event(ref, "oldest", environment="staging")
+        with pytest.raises(UpstreamError, match="issue 107 has no event 0123abcd"):
+            await backend.get_event(ref, "0123abcd")
+        with pytest.raises(UpstreamError, match="environment production, not staging"):
+            await backend.get_event(ref, sdk[0]["event_id"], environment="staging")
+        with pytest.raises(UpstreamError, match="environments seen: production, staging"):
+            await backend.get_event(ref, "latest", environment="qa")
+    assert latest.id == recommended.id == sdk[0]["event_id"] and latest.environment == "production"
+    assert oldest.id == sdk[-1]["event_id"]
+    assert by_id.id == sdk[2]["event_id"]
+    assert (in_staging.id, oldest_staging.id) == (staging[0]["event_id"], staging[-1]["event_id"])
+    assert in_staging.environment == "staging"
+    assert [r.query for r in sandbox.requests[:2]] == [[("limit", "1")], [("limit", "1")]]
+    assert all(r.query == [("limit", "100")] for r in sandbox.requests[2:])
+    assert {r.path for r in sandbox.requests} == {"/api/v1/issues/107/events"}
+
+
+@pytest.mark.anyio
+async def test_list_issue_events(sandbox, sandbox_url) -> None:
+    ref = parse_issue_ref("107", "jentry")
+    sdk = events_of(sandbox, 107)
+    async with jentry(sandbox_url) as backend:
+        two = await backend.list_issue_events(ref, limit=2)
+        staging = await backend.list_issue_events(ref, limit=10, environment="staging")
+        with pytest.raises(InvalidInput, match="no further pages"):
+            await backend.list_issue_events(ref, cursor="x")
+    assert [e.id for e in two.events] == [e["event_id"] for e in sdk[:2]]
+    first = two.events[0]
+    assert (first.environment, first.release, first.user_id) == (
+        sdk[0]["environment"], sdk[0]["release"], sdk[0]["user"]["id"]
+    )  # fmt: skip
+    assert first.time is not None and two.notes == ["more events may exist; raise limit (up to 100)"]
+    assert [e.id for e in staging.events] == [e["event_id"] for e in sdk if e["environment"] == "staging"]
+    assert staging.notes == [
+        "filtered to environment 'staging' client-side over the 6 most recent events (2 match)"
+    ]
+    assert [r.query for r in sandbox.requests] == [[("limit", "2")], [("limit", "100")]]
+
+
+@pytest.mark.anyio
+async def test_events_beyond_what_the_api_exposes() -> None:
+    """100 events returned = older ones may exist: `oldest` and an unknown id say so (scripted upstream)."""
+    rows = [
+        {"id": f"{n:032x}", "timestamp": (T0 - timedelta(minutes=n)).isoformat(), "environment": "production"}
+        for n in range(100)
+    ]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"data": rows}))
+    backend, upstream = make_backend("http://jentry.test", transport=transport)
+    ref = parse_issue_ref("42", "jentry")
+    try:
+        with pytest.raises(NotSupported, match=f"oldest of those is {99:032x}.*pass event_id"):
+            await backend.get_event(ref, "oldest")
+        with pytest.raises(UpstreamError, match="not among the 100 most recent events of issue 42"):
+            await backend.get_event(ref, "ffff")
+        tags = await backend.list_tag_values(ref, "environment")
+    finally:
+        await upstream.aclose()
+    assert tags.notes[0] == "from the 100 most recent events (the Jentry API exposes no more: a sample)"
+
+
+@pytest.mark.anyio
+async def test_list_tag_values(sandbox, sandbox_url) -> None:
+    ref = parse_issue_ref("107", "jentry")
+    sdk = events_of(sandbox, 107)
+    async with jentry(sandbox_url) as backend:
+        region = await backend.list_tag_values(ref, "region")
+        env = await backend.list_tag_values(ref, "environment", limit=1)
+        missing = await backend.list_tag_values(ref, "browser")
+    counts: dict[str, int] = {}
+    for e in sdk:
+        counts[e["tags"]["region"]] = counts.get(e["tags"]["region"], 0) + 1
+    assert {v.value: v.count for v in region.values} == counts
+    assert [v.count for v in region.values] == sorted(counts.values(), reverse=True)
+    assert region.total == 6 and region.notes == ["from the 6 most recent events (all of the issue's events)"]
+    top = region.values[0]
+    assert top.first_seen is not None and top.last_seen is not None and top.first_seen <= top.last_seen
+    assert [(v.value, v.count) for v in env.values] == [("production", 4)]
+    assert env.notes[1:] == ["1 less frequent value(s) not shown"]
+    assert missing.values == [] and missing.notes[1] == "6 of those events have no browser tag"
+    assert [r.query for r in sandbox.requests] == [[("limit", "100")]] * 3
+
+
+@pytest.mark.anyio
+async def test_update_one_issue(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url, jentry_user_id=5) as backend:
+        result = await backend.update_issues(
+            [parse_issue_ref("110", "jentry")], IssueChange(status="resolved", assignee="me")
+        )
+        after = await backend.get_issue(parse_issue_ref("110", "jentry"))
+    assert [(o.issue, o.ok, o.status, o.assignee, o.error) for o in result.outcomes] == [
+        ("110", True, "resolved", "5", None)
+    ]
+    assert (after.status, after.assignee) == ("resolved", "5")
+    patch = sandbox.requests[0]
+    assert (patch.method, patch.path, patch.json) == (
+        "PATCH",
+        "/api/v1/issues/110",
+        {"status": "resolved", "assigneeUserId": 5},
+    )
+
+
+@pytest.mark.anyio
+async def test_update_many_concurrently_with_per_issue_outcomes(sandbox, sandbox_url) -> None:
+    refs = [parse_issue_ref(v, "jentry") for v in ("101", "99999", "117")]
+    sandbox.inject(r"^/api/v1/issues/\d+$", delay=0.3, times=None, method="PATCH")
+    async with jentry(sandbox_url) as backend:
+        started = time.monotonic()
+        result = await backend.update_issues(refs, IssueChange(assignee="none"))
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.5, f"three PATCHes took {elapsed:.2f} s: not concurrent"
+    outcomes = {o.issue: o for o in result.outcomes}
+    assert [o.issue for o in result.outcomes] == ["101", "99999", "117"]
+    assert outcomes["101"].ok and outcomes["101"].assignee == "none" and outcomes["117"].ok
+    assert not outcomes["99999"].ok and "issue 99999 not found" in (outcomes["99999"].error or "")
+    assert sorted((r.method, r.path, json.dumps(r.json)) for r in sandbox.requests) == [
+        ("PATCH", f"/api/v1/issues/{n}", '{"assigneeUserId": null}') for n in ("101", "117", "99999")
+    ]
+    assert sandbox.issue_by_jentry_id(101)["assignedTo"] is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "change",
+    [
+        IssueChange(status="resolved_in_next_release"),
+        IssueChange(status="ignored", ignore_minutes=60),
+        IssueChange(status="resolved", bookmarked=True),
+        IssueChange(seen=True),
+        IssueChange(assignee="me"),
+        IssueChange(assignee="jane@example.com"),
+    ],
+)
+async def test_update_refusals_send_nothing(sandbox, sandbox_url, change) -> None:
+    async with jentry(sandbox_url) as backend:
+        with pytest.raises((NotSupported, InvalidInput)):
+            await backend.update_issues([parse_issue_ref("101", "jentry")], change)
+    assert sandbox.requests == []
+
+
+@pytest.mark.anyio
+async def test_scopes_named_on_403(sandbox, sandbox_url) -> None:
+    sandbox.config.jentry_tokens["jto_issues_only"] = frozenset({"issue:read"})
+    ref = parse_issue_ref("101", "jentry")
+    async with jentry(sandbox_url, token=READ_ONLY) as backend:
+        result = await backend.update_issues([ref], IssueChange(status="resolved"))
+        assert "`issue:write` scope" in (result.outcomes[0].error or "") and not result.outcomes[0].ok
+        with pytest.raises(UpstreamError, match="`project:write` scope"):
+            await backend.create_release(ReleaseSpec(version="shop-web@9", project="1"))
+    async with jentry(sandbox_url, token="jto_issues_only") as backend:
+        assert (await backend.get_issue(ref)).id == "101"
+        for call, scope in (
+            (backend.search_issues(IssueFilter.build()), "project:read"),
+            (backend.get_event(ref, "latest"), "event:read"),
+            (backend.list_releases(project="1"), "project:read"),
+            (backend.read_audit(), "org:read"),
+        ):
+            with pytest.raises(UpstreamError, match=f"`{scope}` scope") as err:
+                await call
+            assert "jto_issues_only" not in str(err.value)
+    assert sandbox.issue_by_jentry_id(101)["status"] == "unresolved"
+
+
+@pytest.mark.anyio
+async def test_bad_token_never_echoed(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url, token="jto_wrong_secret_123") as backend:
+        with pytest.raises(UpstreamError, match="401") as err:
+            await backend.list_projects()
+    assert "jto_wrong_secret_123" not in str(err.value) and "JENTRY_AUTH_TOKEN" in str(err.value)
+
+
+@pytest.mark.anyio
+async def test_list_releases(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        shop = await backend.list_releases(project="shop-web")
+        everything = await backend.list_releases(limit=4)
+        rc = await backend.list_releases(query="RC")
+    assert [r.version for r in shop.releases] == ["shop-web@2.4.0", "shop-web@2.3.1", "shop-web@2.3.0"]
+    assert shop.notes == [] and all(r.projects == ["shop-web"] for r in shop.releases)
+    top = shop.releases[0]
+    assert top.events and top.new_issues is not None and top.first_event and top.last_event
+    raw = sandbox.release_by("shop-web@2.4.0")["health"]
+    if raw.get("crashFreeSessions") is not None:
+        assert top.health is not None and top.health.crash_free_sessions == raw["crashFreeSessions"]
+    assert len(everything.releases) == 4
+    assert everything.notes == [
+        "merged from 3 projects, newest first (by first event)",
+        "showing the newest 4 of 8 releases (limit applied client-side)",
+    ]
+    firsts = [r.first_event for r in everything.releases]
+    assert firsts == sorted(firsts, reverse=True)  # type: ignore[type-var]
+    assert [r.version for r in rc.releases] == ["checkout-api@1.9.0-rc.1"]
+    assert "client-side" in rc.notes[1]
+    release_calls = [(r.path, r.query) for r in sandbox.find_requests("releases")]
+    assert release_calls[0] == ("/api/v1/projects/1/releases", [("limit", "100")])
+    assert sorted(release_calls[1:4]) == [
+        (f"/api/v1/projects/{n}/releases", [("limit", "100")]) for n in (1, 2, 3)
+    ]
+
+
+@pytest.mark.anyio
+async def test_create_release(sandbox, sandbox_url) -> None:
+    spec = ReleaseSpec(
+        version="shop-web@2.5.0",
+        project="shop-web",
+        ref="a1b2c3d",
+        url="https://example.com/r/2.5.0",
+        date_released="2026-06-29T12:00:00Z",
+        commits=[
+            CommitSpec(
+                sha="a1b2c3d",
+                message="Fix crash",
+                author="Jane",
+                author_email="jane@example.com",
+                files=["app/cart.py"],
+            ),
+            CommitSpec(sha="d4e5f6a"),
+        ],
+        deploys=[DeploySpec(environment="production", name="deploy 42", deployed_at="2026-06-29T12:05:00Z")],
+    )
+    async with jentry(sandbox_url) as backend:
+        created = await backend.create_release(spec)
+        again = await backend.create_release(spec)  # the API replaces: safe to repeat
+    post = sandbox.find_requests("releases", method="POST")
+    assert [r.path for r in post] == ["/api/v1/projects/1/releases"] * 2
+    assert post[0].json == {
+        "version": "shop-web@2.5.0",
+        "ref": "a1b2c3d",
+        "url": "https://example.com/r/2.5.0",
+        "dateReleased": "2026-06-29T12:00:00Z",
+        "commits": [
+            {"sha": "a1b2c3d", "author": "Jane", "authorEmail": "jane@example.com", "message": "Fix crash",
+             "files": ["app/cart.py"]},
+            {"sha": "d4e5f6a"},
+        ],
+        "deploys": [{"environment": "production", "name": "deploy 42", "deployedAt": "2026-06-29T12:05:00Z"}],
+    }  # fmt: skip
+    assert (created.version, created.project, created.commits) == ("shop-web@2.5.0", "shop-web", 2)
+    assert [(d.environment, d.ok) for d in created.deploys] == [("production", True)]
+    assert "safe to repeat" in created.notes[0] and again.commits == 2
+    assert len(sandbox.release_by("shop-web@2.5.0")["commits"]) == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        (ReleaseSpec(version="v1"), "needs a project"),
+        (ReleaseSpec(version="  ", project="1"), "version is required"),
+        (ReleaseSpec(version="v1", project="1", date_released="yesterday"), "ISO-8601"),
+        (ReleaseSpec(version="v1", project="1", deploys=[DeploySpec(environment=" ")]), "environment"),
+        (ReleaseSpec(version="v1\n", project="1", commits=[CommitSpec(sha="")]), "sha"),
+        (
+            ReleaseSpec(version="v1", project="1", deploys=[DeploySpec(environment="p", deployed_at="x")]),
+            "ISO",
+        ),
+    ],
+)
+async def test_create_release_refusals_send_nothing(sandbox, sandbox_url, spec, match) -> None:
+    async with jentry(sandbox_url) as backend:
+        with pytest.raises(InvalidInput, match=match):
+            await backend.create_release(spec)
+    assert sandbox.requests == []
+
+
+@pytest.mark.anyio
+async def test_create_release_uses_the_default_project(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url, project="3") as backend:
+        created = await backend.create_release(ReleaseSpec(version="worker@1.0.0"))
+    assert calls(sandbox) == [("POST", "/api/v1/projects/3/releases", [])]
+    assert sandbox.requests[0].json == {"version": "worker@1.0.0"} and created.commits == 0
+
+
+@pytest.mark.anyio
+async def test_read_audit(sandbox, sandbox_url) -> None:
+    async with jentry(sandbox_url) as backend:
+        five = await backend.read_audit(limit=5)
+        issues = await backend.read_audit(limit=50, action="issue")
+        resolves = await backend.read_audit(action="issue.resolve")
+        with pytest.raises(InvalidInput, match="no further pages"):
+            await backend.read_audit(cursor="x")
+    assert [r.query for r in sandbox.requests] == [[("limit", "5")], [("limit", "100")], [("limit", "100")]]
+    assert len(five.entries) == 5 and five.notes == []
+    times = [e.time for e in five.entries]
+    assert times == sorted(times, reverse=True)  # type: ignore[type-var]
+    expected = sorted(a["when"] for a in sandbox.audit if a["event"].startswith("issue."))
+    assert len(issues.entries) == len(expected) > 0 and all(
+        e.action.startswith("issue.") for e in issues.entries
+    )
+    assert {e.action for e in resolves.entries} == {"issue.resolve"}
+    assert issues.notes == [
+        f"filtered to action 'issue' client-side over the {len(sandbox.audit)} most recent entries "
+        "(Jentry's audit API has no action filter)"
+    ]
+    assert all(e.actor is None or e.actor.startswith("user:") for e in five.entries)
