@@ -523,7 +523,7 @@ async def test_search_project_slug_resolved_once_and_environment_param(
         ),
     ]
     assert first.issues and all(i.project == "checkout-api" for i in first.issues)
-    assert first.query == f"is:unresolved (environment=production, project={CHECKOUT} (checkout-api))"
+    assert first.query == f"is:unresolved · environment=production · project=checkout-api (id {CHECKOUT})"
     assert [i.short_id for i in second.issues] == ["CHECKOUT-5"]
     assert third.issues and all(i.project_id == WORKER for i in third.issues)
 

@@ -474,12 +474,11 @@ class SentryBackend:
             "GET", f"/organizations/{self._org_seg}/issues/", params=search.params, scope="event:read"
         )
         issues = [i for i in (issue_from_sentry(r) for r in _rows(reply.data, "issue search")) if i]
-        shown = search.query
+        # The query as sent, then the request parameters that also narrowed it (not part of the syntax).
         extras = [f"environment={e}" for e in f.environments]
         if project:
-            extras.append(f"project={ids[0]}" + (f" ({project})" if project != ids[0] else ""))
-        if extras:
-            shown = f"{shown} ({', '.join(extras)})" if shown else ", ".join(extras)
+            extras.append(f"project={project}" + (f" (id {ids[0]})" if project != ids[0] else ""))
+        shown = " · ".join([search.query or '""', *extras]) if extras else search.query
         return IssuePage(issues=issues, query=shown, next_cursor=reply.next_cursor)
 
     async def get_issue(self, ref: IssueRef) -> Issue:
