@@ -19,7 +19,9 @@ def show(title: str, result) -> None:  # type: ignore[no-untyped-def]
 
 
 async def walkthrough(backend: str) -> None:
-    params = StdioServerParameters(command=sys.executable, args=["-m", "stacklens", "--demo", "--backend", backend])
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "stacklens", "--demo", "--backend", backend]
+    )
     async with Client(params) as client:
         tools = await client.list_tools()
         print(f"\n########## stacklens --demo --backend {backend}: {len(tools.tools)} tools ##########")

@@ -37,7 +37,9 @@ def backend_env(backend: str, sandbox_url: str, **extra: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def inproc(backend: str, sandbox_url: str, *, read_only: bool = False, **extra: str) -> AsyncIterator[Client]:
+async def inproc(
+    backend: str, sandbox_url: str, *, read_only: bool = False, **extra: str
+) -> AsyncIterator[Client]:
     """The real MCPServer, connected in-process (fast), configured exactly as from the environment."""
     settings = resolve(backend_env(backend, sandbox_url, **extra), read_only=read_only)
     async with Client(build_server(settings)) as client:
@@ -53,7 +55,9 @@ def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
 @asynccontextmanager
 async def stdio(env: dict[str, str], *args: str) -> AsyncIterator[Client]:
     """`python -m stacklens ARGS` as a subprocess over stdio, as Claude Desktop would start it."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "stacklens", *args], env=subprocess_env(env))
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "stacklens", *args], env=subprocess_env(env)
+    )
     async with Client(params) as client:
         yield client
 

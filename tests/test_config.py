@@ -57,7 +57,9 @@ def test_backend_env_and_read_only_env():
 
 def test_netrc_lookup_uses_instance_host(tmp_path: Path):
     rc = tmp_path / "netrc"
-    rc.write_text("machine sentry.example.com login x password from-netrc\nmachine sentry.io password other\n")
+    rc.write_text(
+        "machine sentry.example.com login x password from-netrc\nmachine sentry.io password other\n"
+    )
     rc.chmod(0o600)
     s = resolve({"NETRC": str(rc), "SENTRY_URL": "https://sentry.example.com", "SENTRY_ORG": "acme"})
     assert s.token.get_secret_value() == "from-netrc"
@@ -96,7 +98,9 @@ def test_demo_needs_nothing():
 
 def test_cli_missing_token_is_one_line_exit_2(tmp_path: Path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SENTRY_ORG": "acme"}
-    proc = subprocess.run([sys.executable, "-m", "stacklens"], env=env, capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stacklens"], env=env, capture_output=True, text=True, timeout=30
+    )
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0

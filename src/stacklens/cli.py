@@ -23,8 +23,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--org", help="Sentry organization slug (SENTRY_ORG)")
     p.add_argument("--project", help="default project slug or id (SENTRY_PROJECT)")
     p.add_argument("--url", help="instance base URL (SENTRY_URL / JENTRY_URL)")
-    p.add_argument("--read-only", action="store_true", help="do not register write tools (STACKLENS_READ_ONLY=1)")
-    p.add_argument("--timeout", type=float, help="per-request upstream timeout in seconds (STACKLENS_TIMEOUT)")
+    p.add_argument(
+        "--read-only", action="store_true", help="do not register write tools (STACKLENS_READ_ONLY=1)"
+    )
+    p.add_argument(
+        "--timeout", type=float, help="per-request upstream timeout in seconds (STACKLENS_TIMEOUT)"
+    )
     p.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default stdio")
     p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
@@ -32,13 +36,17 @@ def parser() -> argparse.ArgumentParser:
         "--allowed-host", action="append", default=[], metavar="HOST",
         help="extra Host header value accepted over HTTP (DNS-rebinding protection), repeatable",
     )  # fmt: skip
-    p.add_argument("--stateless", action="store_true", help="HTTP: no sessions, so replicas can share traffic")
+    p.add_argument(
+        "--stateless", action="store_true", help="HTTP: no sessions, so replicas can share traffic"
+    )
     p.add_argument(
         "--token-from-request", action="store_true",
         help="HTTP: take the upstream token from each request (X-Upstream-Token header)",
     )  # fmt: skip
     p.add_argument("--demo", action="store_true", help="serve the built-in sandbox; needs no token or org")
-    p.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, help="stderr log level (default WARNING)")
+    p.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, help="stderr log level (default WARNING)"
+    )
     p.add_argument("--version", action="version", version=f"stacklens {__version__}")
     return p
 
@@ -99,6 +107,9 @@ def serve_http(mcp, settings, allowed_hosts: list[str]) -> None:  # type: ignore
     app = build_http_app(mcp, settings, allowed_hosts)
     if settings.host not in ("127.0.0.1", "localhost", "::1") and settings.http_token is None:
         logging.getLogger("stacklens").warning(
-            "serving on %s without STACKLENS_HTTP_TOKEN: anyone who can reach this port can use it", settings.host
+            "serving on %s without STACKLENS_HTTP_TOKEN: anyone who can reach this port can use it",
+            settings.host,
         )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False
+    )

@@ -61,7 +61,9 @@ def normalize_url(raw: str, variable: str) -> str:
     value = raw.strip().rstrip("/")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{variable} must be an http:// or https:// URL with a host, e.g. https://sentry.io")
+        raise ConfigError(
+            f"{variable} must be an http:// or https:// URL with a host, e.g. https://sentry.io"
+        )
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ConfigError(f"{variable} must not contain credentials, a query or a fragment")
     if any(c in value for c in "\r\n\t "):
@@ -126,12 +128,14 @@ def resolve(
     if token is None and not demo:
         token = netrc_password(urlsplit(base).hostname or "", env)
     if token is None and not demo and not token_from_request:
-        hint = " (or a ~/.netrc entry: machine {host} password TOKEN)".format(host=urlsplit(base).hostname)
+        hint = f" (or a ~/.netrc entry: machine {urlsplit(base).hostname} password TOKEN)"
         raise ConfigError(f"no {name.capitalize()} token: set {TOKEN_VARS[name][0]}{hint}")
 
     org_value = (org or env.get("SENTRY_ORG") or "").strip() or None
     if name == "sentry" and org_value is None and not demo:
-        raise ConfigError("no Sentry organization: set SENTRY_ORG or pass --org (the slug in your Sentry URL)")
+        raise ConfigError(
+            "no Sentry organization: set SENTRY_ORG or pass --org (the slug in your Sentry URL)"
+        )
 
     user_id: int | None = None
     raw_user = env.get("JENTRY_USER_ID", "").strip()

@@ -232,7 +232,9 @@ class Upstream:
                 f"{self.label} did not answer within {self.timeout:g} s (STACKLENS_TIMEOUT); try again or narrow the request."
             ) from None
         except httpx.ConnectError as exc:
-            error = UpstreamError(f"cannot reach {self.label} at its URL ({type(exc).__name__}); check {self.url_var}.")
+            error = UpstreamError(
+                f"cannot reach {self.label} at its URL ({type(exc).__name__}); check {self.url_var}."
+            )
             raise _Retry(error, sent=False) from None
         except httpx.TransportError as exc:
             # The connection broke after the request went out: it may have been applied, so only an
@@ -247,8 +249,13 @@ class Upstream:
                 f"{self.label} answered with a body that could not be decoded (bad Content-Encoding); "
                 f"check that {self.url_var} is the instance URL."
             ) from None
-        log.debug("%s %s -> %s in %.0f ms", method, response.request.url.path, response.status_code,
-                  (time.monotonic() - t0) * 1000)
+        log.debug(
+            "%s %s -> %s in %.0f ms",
+            method,
+            response.request.url.path,
+            response.status_code,
+            (time.monotonic() - t0) * 1000,
+        )
         data = self._parse(response)
         if response.status_code < 300 or response.status_code == 208:
             if data is _NOT_JSON:

@@ -35,7 +35,9 @@ class BearerGate:
                 given = value
                 break
         if not hmac.compare_digest(given, self._expected):
-            body = json.dumps({"error": "unauthorized: send Authorization: Bearer <STACKLENS_HTTP_TOKEN>"}).encode()
+            body = json.dumps(
+                {"error": "unauthorized: send Authorization: Bearer <STACKLENS_HTTP_TOKEN>"}
+            ).encode()
             await send(
                 {
                     "type": "http.response.start",
@@ -63,7 +65,9 @@ def security_for(settings: Settings, allowed_hosts: list[str]) -> TransportSecur
         pattern = host if ":" in host.strip("[]") and not host.startswith("[") else f"{host}:*"
         hosts += [host, pattern]
         origins += [f"http://{host}", f"https://{host}", f"http://{pattern}", f"https://{pattern}"]
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
+    )
 
 
 def build_http_app(mcp: MCPServer, settings: Settings, allowed_hosts: list[str] | None = None) -> ASGIApp:

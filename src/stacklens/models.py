@@ -91,7 +91,9 @@ class Issue(Model):
 
 class IssuePage(Model):
     issues: list[Issue] = Field(default_factory=list)
-    query: str = Field(default="", description="The upstream query/parameters that ran, for learning the syntax")
+    query: str = Field(
+        default="", description="The upstream query/parameters that ran, for learning the syntax"
+    )
     next_cursor: str | None = None
     notes: list[str] = Field(default_factory=list, description="Client-side filtering and scan limits")
 

@@ -19,7 +19,13 @@ from stacklens.refs import TAG_KEY, check_slug
 STATUSES = ("unresolved", "resolved", "ignored", "all")
 LEVELS = ("fatal", "error", "warning", "info", "debug")
 SORTS = ("last_seen", "first_seen", "events", "users", "trends")
-SENTRY_SORT = {"last_seen": "date", "first_seen": "new", "events": "freq", "users": "user", "trends": "trends"}
+SENTRY_SORT = {
+    "last_seen": "date",
+    "first_seen": "new",
+    "events": "freq",
+    "users": "user",
+    "trends": "trends",
+}
 JENTRY_PERIODS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)),
     ("7d", timedelta(days=7)),
@@ -40,7 +46,9 @@ _RESERVED_KEYS = frozenset(
      "lastSeen", "timesSeen", "firstRelease", "first-release", "issue", "issue.id", "issue.category",
      "issue.type", "issue.priority", "regressed_in_release"}
 )  # fmt: skip
-WINDOW_HELP = 'a window like "30m", "24h", "7d", "2w" (within the last …) or an ISO date/datetime like "2026-01-15"'
+WINDOW_HELP = (
+    'a window like "30m", "24h", "7d", "2w" (within the last …) or an ISO date/datetime like "2026-01-15"'
+)
 
 
 class Window(BaseModel):
@@ -166,7 +174,9 @@ class IssueFilter(BaseModel):
             negated = key.startswith("!")
             key = key.lstrip("!").strip()
             if not TAG_KEY.fullmatch(key):
-                raise InvalidInput(f"invalid tag key {raw_key!r}: letters, digits and _ . : - only; prefix ! to negate")
+                raise InvalidInput(
+                    f"invalid tag key {raw_key!r}: letters, digits and _ . : - only; prefix ! to negate"
+                )
             values = tuple(_no_controls(v, f"tags[{key}]", 200) for v in _as_list(raw_value))
             if not values:
                 raise InvalidInput(f"tags[{key}] needs a value (a string, or a list meaning any of)")
@@ -177,8 +187,13 @@ class IssueFilter(BaseModel):
             raise InvalidInput(f"limit={limit!r} is out of range; use 1–100")
         if min_events is not None and (isinstance(min_events, bool) or int(min_events) < 0):
             raise InvalidInput("min_events must be a non-negative integer")
-        for name, text in (("query", query), ("release", release), ("assigned", assigned),
-                           ("sentry_query", sentry_query), ("cursor", cursor)):
+        for name, text in (
+            ("query", query),
+            ("release", release),
+            ("assigned", assigned),
+            ("sentry_query", sentry_query),
+            ("cursor", cursor),
+        ):
             if text is not None:
                 _no_controls(str(text), name, 2000)
         if sentry_query is not None:
@@ -236,7 +251,9 @@ def _free_text(text: str) -> str:
 def _tag_key(key: str) -> str:
     """A tag key as Sentry reads it: `key`, or `tags[key]` when it clashes with a search key or holds a colon."""
     if ":" in key:
-        return f'tags["{key}"]'  # the bare-key grammar stops at ':' (`sentry:user` would read as key `sentry`)
+        return (
+            f'tags["{key}"]'  # the bare-key grammar stops at ':' (`sentry:user` would read as key `sentry`)
+        )
     if key in _RESERVED_KEYS:
         return f"tags[{key}]"
     return key
@@ -376,7 +393,9 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
             "Jentry cannot filter issues by tag. Omit tags; use list_tag_values on an issue to see a tag's spread."
         )
     if f.sentry_query:
-        raise NotSupported("sentry_query is Sentry search syntax; with Jentry use query (text) and the other filters.")
+        raise NotSupported(
+            "sentry_query is Sentry search syntax; with Jentry use query (text) and the other filters."
+        )
     if f.sort == "trends":
         raise NotSupported("Jentry has no trends sort; use last_seen, first_seen, events or users.")
 
@@ -416,12 +435,16 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
         else:
             if a == "me":
                 if me is None:
-                    raise InvalidInput('assigned="me" needs JENTRY_USER_ID (your Jentry user id) to be set; or pass the user id')
+                    raise InvalidInput(
+                        'assigned="me" needs JENTRY_USER_ID (your Jentry user id) to be set; or pass the user id'
+                    )
                 uid = str(me)
             elif f.assigned.isascii() and f.assigned.isdigit():
                 uid = str(int(f.assigned))  # "007" and 7 name one user; assignees compare as text
             else:
-                raise NotSupported("Jentry assigns issues to numeric user ids: use assigned=<user id>, \"me\" or \"none\".")
+                raise NotSupported(
+                    'Jentry assigns issues to numeric user ids: use assigned=<user id>, "me" or "none".'
+                )
             checks.append(lambda i, u=uid: i.assignee == u)
             described.append(f"assigned to user {uid}")
     if f.min_events is not None:

@@ -64,7 +64,9 @@ def parse_issue_ref(raw: object, backend: str = "sentry") -> IssueRef:
     if NUMERIC_ID.fullmatch(text):
         return IssueRef(kind="id", value=text)
     if backend == "jentry":
-        raise InvalidInput(f"a Jentry issue id is numeric (42) or a URL like https://jentry.app/projects/1/issues/42; got {_show(text)}")
+        raise InvalidInput(
+            f"a Jentry issue id is numeric (42) or a URL like https://jentry.app/projects/1/issues/42; got {_show(text)}"
+        )
     if SHORT_ID.fullmatch(text):
         return IssueRef(kind="short_id", value=text.upper())
     raise InvalidInput(f"not an issue reference: {_show(text)}; use {EXAMPLES}")
@@ -89,14 +91,18 @@ def check_slug(value: str, what: str = "project") -> str:
     """A slug or name usable as a path segment: `[A-Za-z0-9_.-]`, never `.` or `..`."""
     text = value.strip(" ")
     if not SLUG.fullmatch(text) or text in (".", ".."):
-        raise InvalidInput(f"invalid {what} {_show(value)}: use its slug (letters, digits, '_', '.', '-') or numeric id")
+        raise InvalidInput(
+            f"invalid {what} {_show(value)}: use its slug (letters, digits, '_', '.', '-') or numeric id"
+        )
     return text
 
 
 def check_tag_key(value: str) -> str:
     text = value.strip(" ")
     if not TAG_KEY.fullmatch(text) or text in (".", ".."):
-        raise InvalidInput(f"invalid tag key {_show(value)}: letters, digits and _ . : - only (e.g. browser, url)")
+        raise InvalidInput(
+            f"invalid tag key {_show(value)}: letters, digits and _ . : - only (e.g. browser, url)"
+        )
     return text
 
 

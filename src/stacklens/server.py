@@ -13,7 +13,7 @@ from typing import Annotated, Literal, TypeVar
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
 from stacklens import __version__
@@ -41,12 +41,15 @@ from stacklens.query import IssueFilter
 from stacklens.refs import check_event_id, check_slug, parse_issue_ref, parse_issue_refs
 from stacklens.render import records
 from stacklens.render.event import TrimmedEvent, render_event
+from stacklens.schema import compact_output_schema, compact_schema
 
 log = logging.getLogger("stacklens")
 
 T = TypeVar("T")
 Level = Literal["fatal", "error", "warning", "info", "debug"]
-READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+READ = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
 WRITE_TOOLS = ("update_issue", "create_release")
 
 INSTRUCTIONS = """\
@@ -82,7 +85,8 @@ def _upstream(settings: Settings) -> Upstream:
 
 def _result(text: str, model: BaseModel) -> CallToolResult:
     return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
+        content=[TextContent(type="text", text=text)],
+        structured_content=model.model_dump(mode="json", exclude_none=True),
     )
 
 
@@ -139,6 +143,25 @@ def _progress(ctx: Context) -> Progress:
     return report
 
 
+class StacklensServer(MCPServer):
+    """MCPServer publishing compact schemas (same meaning, a fraction of the bytes) in tools/list."""
+
+    _compact_tools: list[Tool] | None = None
+
+    async def list_tools(self) -> list[Tool]:
+        if self._compact_tools is None:
+            self._compact_tools = [
+                tool.model_copy(
+                    update={
+                        "input_schema": compact_schema(tool.input_schema),
+                        "output_schema": compact_output_schema(tool.output_schema),
+                    }
+                )
+                for tool in await super().list_tools()
+            ]
+        return self._compact_tools
+
+
 def build_server(settings: Settings) -> MCPServer:
     """The configured MCPServer. Write tools are not registered at all with read_only."""
     label = "Sentry" if settings.backend == "sentry" else "Jentry"
@@ -154,18 +177,20 @@ def build_server(settings: Settings) -> MCPServer:
         finally:
             await upstream.aclose()
 
-    mcp = MCPServer(
+    mcp = StacklensServer(
         "stacklens",
         title="stacklens",
         instructions=INSTRUCTIONS.format(label=label),
         version=__version__,
         lifespan=lifespan,
-        log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "WARNING",
+        log_level=settings.log_level
+        if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR")
+        else "WARNING",
     )
 
     IssueArg = Annotated[
         str,
-        Field(description="Issue: numeric id, short id (SHOP-1A2B, Sentry) or its URL", min_length=1, max_length=2048),
+        Field(description="Issue id, short id (SHOP-1A2B) or URL", min_length=1, max_length=2048),
     ]
     ProjectArg = Annotated[str | None, Field(description="Project slug or numeric id", max_length=200)]
     CursorArg = Annotated[str | None, Field(description="next_cursor from a previous call", max_length=2000)]
@@ -177,7 +202,7 @@ def build_server(settings: Settings) -> MCPServer:
         title="List projects",
         annotations=READ,
         description=f"List the {label} projects the token can see (id, slug, name, platform). Use it to find a "
-        "project slug for search_issues/list_releases. Example: list_projects()",
+        "project's slug. Example: list_projects()",
     )
     async def list_projects(ctx: Context) -> Annotated[CallToolResult, ProjectList]:
         projects = await _call(ctx, lambda b: b.list_projects())
@@ -197,20 +222,31 @@ def build_server(settings: Settings) -> MCPServer:
         status: Annotated[
             Literal["unresolved", "resolved", "ignored", "all"], Field(description="Issue status")
         ] = "unresolved",
-        level: Annotated[Level | list[Level] | None, Field(description="One level or a list (any of)")] = None,
+        level: Annotated[
+            Level | list[Level] | None, Field(description="One level or a list (any of)")
+        ] = None,
         environment: Annotated[
             str | list[str] | None, Field(description="Environment(s), e.g. production (Sentry only)")
         ] = None,
-        release: Annotated[str | None, Field(description="Release version, e.g. shop@1.4.2", max_length=250)] = None,
-        assigned: Annotated[
-            str | None, Field(description="me, none, #team, a user/email, or a Jentry user id", max_length=200)
+        release: Annotated[
+            str | None, Field(description="Release version, e.g. shop@1.4.2", max_length=250)
         ] = None,
-        first_seen: Annotated[str | None, Field(description="First seen within ('24h') or since (ISO date)")] = None,
-        last_seen: Annotated[str | None, Field(description="Last seen within ('7d') or since (ISO date)")] = None,
+        assigned: Annotated[
+            str | None,
+            Field(description="me, none, #team, a user/email, or a Jentry user id", max_length=200),
+        ] = None,
+        first_seen: Annotated[
+            str | None, Field(description="First seen within ('24h') or since (ISO date)")
+        ] = None,
+        last_seen: Annotated[
+            str | None, Field(description="Last seen within ('7d') or since (ISO date)")
+        ] = None,
         min_events: Annotated[int | None, Field(description="At least this many events", ge=0)] = None,
         tags: Annotated[
             dict[str, str | list[str]] | None,
-            Field(description='Tag filters {"browser": "Chrome"}; list = any of; key "!k" negates (Sentry only)'),
+            Field(
+                description='Tag filters {"browser": "Chrome"}; list = any of; key "!k" negates (Sentry only)'
+            ),
         ] = None,
         project: ProjectArg = None,
         sort: Annotated[
@@ -219,7 +255,7 @@ def build_server(settings: Settings) -> MCPServer:
         limit: Annotated[int, Field(description="Issues per page", ge=1, le=100)] = 25,
         cursor: CursorArg = None,
         sentry_query: Annotated[
-            str | None, Field(description="Raw Sentry search syntax appended to the query (Sentry only)", max_length=2000)
+            str | None, Field(description="Raw Sentry search syntax, appended (Sentry only)", max_length=2000)
         ] = None,
     ) -> Annotated[CallToolResult, IssuePage]:
         async def work(b: Backend) -> IssuePage:
@@ -244,11 +280,13 @@ def build_server(settings: Settings) -> MCPServer:
         return _result(records.render_issue(result), result)
 
     FramesArg = Annotated[
-        Literal["relevant", "all"], Field(description="relevant = your code + the crash frame; all = every frame")
+        Literal["relevant", "all"], Field(description="relevant: your code + crash frame; all: every frame")
     ]
-    CrumbsArg = Annotated[int, Field(description="How many of the last breadcrumbs to show", ge=0, le=100)]
+    CrumbsArg = Annotated[int, Field(description="Last N breadcrumbs", ge=0, le=100)]
 
-    async def _event(ctx: Context, issue: str, event_id: str, environment: str | None, frames: str, crumbs: int):
+    async def _event(
+        ctx: Context, issue: str, event_id: str, environment: str | None, frames: str, crumbs: int
+    ):
         async def work(b: Backend):
             ref = parse_issue_ref(issue, backend_name)
             return await b.get_event(ref, check_event_id(event_id), environment)
@@ -260,8 +298,8 @@ def build_server(settings: Settings) -> MCPServer:
     @mcp.tool(
         title="Get latest event",
         annotations=READ,
-        description="The newest event of an issue, trimmed to what matters: exception chain, your frames with the "
-        "crash line's source, request, tags, breadcrumbs. Use get_event for a specific or the oldest event. "
+        description="The newest event of an issue, trimmed to what matters: exception chain, your frames, the crash "
+        "line's source, request, tags, breadcrumbs. get_event fetches a specific one. "
         "Example: get_latest_event(issue='4504', environment='production')",
     )
     async def get_latest_event(
@@ -314,10 +352,14 @@ def build_server(settings: Settings) -> MCPServer:
     async def list_tag_values(
         ctx: Context,
         issue: IssueArg,
-        key: Annotated[str, Field(description="Tag key: browser, os, release, environment, url, …", max_length=200)],
+        key: Annotated[
+            str, Field(description="Tag key: browser, os, release, environment, url, …", max_length=200)
+        ],
         limit: Annotated[int, Field(description="Most common values to show", ge=1, le=100)] = 20,
     ) -> Annotated[CallToolResult, TagValues]:
-        result = await _call(ctx, lambda b: b.list_tag_values(parse_issue_ref(issue, backend_name), key, limit))
+        result = await _call(
+            ctx, lambda b: b.list_tag_values(parse_issue_ref(issue, backend_name), key, limit)
+        )
         return _result(records.render_tag_values(result), result)
 
     @mcp.tool(
@@ -348,7 +390,9 @@ def build_server(settings: Settings) -> MCPServer:
     async def read_audit(
         ctx: Context,
         limit: Annotated[int, Field(description="How many entries", ge=1, le=100)] = 50,
-        action: Annotated[str | None, Field(description="Only this action, e.g. member.invite", max_length=100)] = None,
+        action: Annotated[
+            str | None, Field(description="Only this action, e.g. member.invite", max_length=100)
+        ] = None,
         cursor: CursorArg = None,
     ) -> Annotated[CallToolResult, AuditLog]:
         result = await _call(ctx, lambda b: b.read_audit(limit, action, cursor))
@@ -365,25 +409,31 @@ def build_server(settings: Settings) -> MCPServer:
                 read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
             ),
             description="Resolve, ignore, reopen, assign, bookmark or mark seen one issue or several; the answer "
-            "reports per issue what the upstream confirmed. "
-            + ("Jentry supports status (not resolved_in_next_release) and assignee (user id) only. " if jentry else "")
+            "reports what the upstream confirmed per issue. "
+            + (
+                "Jentry supports status (not resolved_in_next_release) and assignee (user id) only. "
+                if jentry
+                else ""
+            )
             + "Example: update_issue(issue=['SHOP-1A','SHOP-1B'], status='resolved')",
         )
         async def update_issue(
             ctx: Context,
-            issue: Annotated[
-                str | list[str], Field(description="One issue (id, short id, URL) or a list of them")
-            ],
+            issue: Annotated[str | list[str], Field(description="Issue id, short id or URL, or a list")],
             status: Annotated[
                 Literal["resolved", "resolved_in_next_release", "unresolved", "ignored"] | None,
                 Field(description="New status"),
             ] = None,
             assignee: Annotated[
                 str | None,
-                Field(description="Sentry: username/email/user:ID/team:ID; Jentry: user id; 'none' unassigns",
-                      max_length=200),
-            ] = None,  # fmt: skip
-            ignore_minutes: Annotated[int | None, Field(description="Ignore for N minutes", ge=1, le=525600)] = None,
+                Field(
+                    description="Sentry: username/email/user:ID/team:ID; Jentry: user id; 'none' unassigns",
+                    max_length=200,
+                ),
+            ] = None,
+            ignore_minutes: Annotated[
+                int | None, Field(description="Ignore for N minutes", ge=1, le=525600)
+            ] = None,
             ignore_count: Annotated[int | None, Field(description="Ignore until N more events", ge=1)] = None,
             bookmarked: Annotated[bool | None, Field(description="Bookmark or un-bookmark")] = None,
             seen: Annotated[bool | None, Field(description="Mark seen or unseen")] = None,
@@ -395,7 +445,9 @@ def build_server(settings: Settings) -> MCPServer:
                     bookmarked=bookmarked, seen=seen,
                 )  # fmt: skip
                 if change.is_empty():
-                    raise InvalidInput("nothing to change: pass status, assignee, ignore_*, bookmarked or seen")
+                    raise InvalidInput(
+                        "nothing to change: pass status, assignee, ignore_*, bookmarked or seen"
+                    )
                 return await b.update_issues(refs, change, _progress(ctx))
 
             result = await _call(ctx, work)
@@ -416,22 +468,24 @@ def build_server(settings: Settings) -> MCPServer:
                 else "An existing version is reported as such; each deploy is recorded. "
             )
             + "Example: create_release(version='shop@1.4.3', project='shop-web', "
-            "commits=[{'sha':'a1b2c3d','message':'Fix crash'}], deploys=[{'environment':'production'}])",
+            "commits=[{'sha':'a1b2c3d'}], deploys=[{'environment':'production'}])",
         )
         async def create_release(
             ctx: Context,
-            version: Annotated[str, Field(description="Version, e.g. shop@1.4.3", min_length=1, max_length=200)],
+            version: Annotated[
+                str, Field(description="Version, e.g. shop@1.4.3", min_length=1, max_length=200)
+            ],
             project: ProjectArg = None,
             ref: Annotated[str | None, Field(description="VCS ref / commit sha", max_length=200)] = None,
             url: Annotated[str | None, Field(description="Link to the release", max_length=2000)] = None,
             date_released: Annotated[str | None, Field(description="ISO-8601 release time")] = None,
             commits: Annotated[
                 list[CommitSpec] | None,
-                Field(description="[{sha, message, author, author_email, url, files}]", max_length=1000),
+                Field(description="Commits in the release", max_length=1000),
             ] = None,
             deploys: Annotated[
                 list[DeploySpec] | None,
-                Field(description="[{environment, name, url, deployed_at}]", max_length=50),
+                Field(description="Deploys to record", max_length=50),
             ] = None,
         ) -> Annotated[CallToolResult, ReleaseCreated]:
             async def work(b: Backend) -> ReleaseCreated:

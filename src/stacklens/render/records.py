@@ -76,7 +76,9 @@ def render_issue_page(page: IssuePage) -> str:
     lines = [f"{n} issue(s) · query: `{flat(page.query, 600)}`"]
     lines += [issue_line(i) for i in page.issues]
     if not page.issues:
-        lines.append("No issues match. Widen the filters (status='all', a longer window) or check the project.")
+        lines.append(
+            "No issues match. Widen the filters (status='all', a longer window) or check the project."
+        )
     lines += _notes(page.notes)
     if page.next_cursor:
         lines.append(f"More results: pass cursor=`{page.next_cursor}`")
@@ -93,7 +95,8 @@ def render_issue(i: Issue) -> str:
         f"- culprit: {code(i.culprit, 200) or '?'}",
         f"- level {i.level or '?'} · status {status}" + (f" · type {i.type}" if i.type else ""),
         f"- {_count(i.count)} events · {_count(i.user_count)} users",
-        f"- first seen {when(i.first_seen)}" + (f" in {code(i.first_release, 80)}" if i.first_release else ""),
+        f"- first seen {when(i.first_seen)}"
+        + (f" in {code(i.first_release, 80)}" if i.first_release else ""),
         f"- last seen {when(i.last_seen)}" + (f" in {code(i.last_release, 80)}" if i.last_release else ""),
         f"- assignee: {flat(i.assignee, 120) or 'none'}",
     ]
@@ -127,7 +130,9 @@ def render_tag_values(tv: TagValues) -> str:
     lines = [f"Tag `{tv.key}` on issue {tv.issue}: {len(tv.values)} value(s)"]
     for v in tv.values:
         share = f" ({(v.count or 0) * 100 / total:.0f}%)" if total else ""
-        seen = f" · first {when(v.first_seen)}, last {when(v.last_seen)}" if v.first_seen or v.last_seen else ""
+        seen = (
+            f" · first {when(v.first_seen)}, last {when(v.last_seen)}" if v.first_seen or v.last_seen else ""
+        )
         lines.append(f"- {code(v.value, 100) or '(empty)'}: {_count(v.count)}{share}{seen}")
     lines += _notes(tv.notes)
     return "\n".join(lines)
@@ -199,7 +204,9 @@ def render_release_created(rc: ReleaseCreated) -> str:
         lines.append(f"- commits: {rc.commits}")
     for d in rc.deploys:
         if d.ok:
-            lines.append(f"- deploy to {code(d.environment, 60)}: recorded" + (f" (id {d.id})" if d.id else ""))
+            lines.append(
+                f"- deploy to {code(d.environment, 60)}: recorded" + (f" (id {d.id})" if d.id else "")
+            )
         else:
             lines.append(f"- deploy to {code(d.environment, 60)}: FAILED — {flat(d.error, 300)}")
     lines += _notes(rc.notes)

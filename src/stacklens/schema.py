@@ -1,0 +1,88 @@
+"""Compact JSON schemas for tools/list: same meaning, fewer bytes (a model reads every byte of them).
+
+Drops `title` (it repeats the property name) and `default: null`; folds `anyOf: [X, {type: null}]` into
+`type: [X, "null"]` when X is a plain typed schema. Output schemas go further: structured content is dumped
+without null fields (`exclude_none`), so nullable types become plain ones, and defaults, descriptions and
+OpenAPI `discriminator` hints (which JSON Schema validators ignore) are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
+_SCHEMA_ONE = ("items", "additionalProperties", "not")
+
+
+def compact_output_schema(schema: dict[str, Any] | None, depth: int = 1) -> dict[str, Any] | None:
+    """Output schema for tools/list: compacted, nested models inlined `depth` levels deep, deeper ones `object`.
+
+    The server still validates structured content against the full pydantic model; the published schema
+    stays truthful, only less detailed below the second level (frames inside an exception, for instance).
+    """
+    if schema is None:
+        return None
+    defs = schema.get("$defs", {})
+    body = {k: v for k, v in schema.items() if k != "$defs"}
+    return compact_schema(_inline(body, defs, depth), output=True)
+
+
+def _inline(node: Any, defs: dict[str, Any], depth: int) -> Any:
+    if isinstance(node, list):
+        return [_inline(n, defs, depth) for n in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        if depth <= 1:
+            return {"type": "object"}
+        return _inline(defs.get(ref.removeprefix("#/$defs/"), {"type": "object"}), defs, depth - 1)
+    if "oneOf" in node and all(isinstance(o, dict) and "$ref" in o for o in node["oneOf"]) and depth <= 1:
+        return {"type": "object"}
+    return {
+        k: (v if k in ("enum", "const", "required") else _inline(v, defs, depth)) for k, v in node.items()
+    }
+
+
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title":
+            continue
+        if key == "default" and (output or value is None):
+            continue
+        if key in ("maxLength", "minLength") and not output:
+            continue  # enforced server-side by the tool's signature; not worth a model's tokens
+        if output and key in ("description", "discriminator", "format"):
+            continue
+        if key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [compact_schema(v, output=output) for v in value]
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: compact_schema(v, output=output) for name, v in value.items()}
+        elif key in _SCHEMA_ONE and isinstance(value, dict):
+            out[key] = compact_schema(value, output=output)
+        else:
+            out[key] = value
+    # Optional inputs are omitted rather than sent as null, and outputs never carry null (exclude_none):
+    # either way `X | null` is published as X.
+    return _drop_null(out)
+
+
+def _drop_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """Output only: null never appears (exclude_none), so `X | null` is just X."""
+    kind = schema.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        rest = [k for k in kind if k != "null"]
+        schema = {**schema, "type": rest[0] if len(rest) == 1 else rest}
+    options = schema.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        schema = {k: v for k, v in schema.items() if k != "anyOf"}
+        if len(rest) == 1:
+            schema.update(rest[0])
+        else:
+            schema["anyOf"] = rest
+    return schema
