@@ -887,7 +887,7 @@ async def test_create_release(sandbox, sandbox_url) -> None:
     }  # fmt: skip
     assert (created.version, created.project, created.commits) == ("shop-web@2.5.0", "shop-web", 2)
     assert [(d.environment, d.ok) for d in created.deploys] == [("production", True)]
-    assert "safe to repeat" in created.notes[0] and again.commits == 2
+    assert created.notes == [] and again.commits == 2
     assert len(sandbox.release_by("shop-web@2.5.0")["commits"]) == 2
 
 

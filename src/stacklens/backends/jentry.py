@@ -1083,9 +1083,7 @@ class JentryBackend:
             idempotent=True,
         )
         data = _dict(unwrap(reply.data))
-        notes = [
-            "Jentry replaces the commits and deploys of a version posted again (this call is safe to repeat)"
-        ]
+        notes: list[str] = []  # re-posting replaces commits and deploys: the tool description says so
         recorded = _int(data.get("deploys"))
         if recorded is not None and recorded != len(spec.deploys):
             notes.append(f"Jentry reports {recorded} deploy(s) recorded for {len(spec.deploys)} sent")
