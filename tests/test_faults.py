@@ -110,6 +110,29 @@ async def test_429_sentry_reset_header_only():
     assert 0.25 <= time.monotonic() - t0 < 1.5  # waited until the reset, not a blind backoff
 
 
+@pytest.mark.parametrize(
+    ("header", "now", "least", "most"),
+    [
+        ("1000", 1000.3, 0.7, 1.0),  # rounded down (or floored) into the past: the window is still closed
+        ("1001", 1000.3, 0.7, 1.7),
+        ("1000.8", 1000.3, 0.5, 0.5),  # a precise value is taken as is
+        ("999", 1000.3, 0.0, 0.0),  # long past: no wait
+        ("soon", 1000.3, None, None),
+    ],
+)
+def test_429_whole_second_reset_is_not_taken_for_now(monkeypatch, header, now, least, most):
+    """Found by this suite: Sentry's reset header is whole epoch seconds, so it can read as already past while
+    the window is still closed; the client then retried at once and burnt every attempt on 429s."""
+    from stacklens import http as http_module
+
+    monkeypatch.setattr(http_module.time, "time", lambda: now)
+    hint = http_module._wait_hint(httpx.Response(429, headers={"X-Sentry-Rate-Limit-Reset": header}))
+    if least is None:
+        assert hint is None
+    else:
+        assert hint is not None and least - 1e-9 <= hint <= most + 1e-9, hint
+
+
 @pytest.mark.anyio
 async def test_429_long_wait_fails_fast_with_retry_in():
     s = Script(status(429, {"Retry-After": "3600"}))
@@ -267,3 +290,203 @@ async def test_undecodable_body_is_a_clean_error():
     s = Script(httpx.Response(200, stream=body, headers={"Content-Encoding": "gzip"}))
     with pytest.raises(UpstreamError, match="could not be decoded"):
         await call(upstream(s))
+
+
+# --- part 2: end to end (official MCP client → server → sandbox over real HTTP) ---------------------------
+
+from mcp_helpers import free_port, inproc, text_of  # noqa: E402
+from stacklens.sandbox import Sandbox  # noqa: E402
+
+BACKENDS = ["sentry", "jentry"]
+PROJECTS = {"sentry": r"/api/0/organizations/acme/projects/$", "jentry": r"/api/v1/projects$"}
+ISSUE = {"sentry": ("6120004400", "6120004622"), "jentry": ("101", "107")}
+ISSUE_PATH = {"sentry": r"/api/0/organizations/acme/issues/{}/$", "jentry": r"/api/v1/issues/{}$"}
+
+
+def hits(sandbox: Sandbox, pattern: str, method: str | None = None) -> list[int | None]:
+    return [r.status for r in sandbox.find_requests(pattern, method)]
+
+
+async def timed(coro):
+    t0 = time.monotonic()
+    result = await coro
+    return result, time.monotonic() - t0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_429_retry_after_recovers(backend, sandbox, sandbox_url):
+    sandbox.inject(PROJECTS[backend], status=429, headers={"Retry-After": "1"}, times=1)
+    async with inproc(backend, sandbox_url) as client:
+        result, took = await timed(client.call_tool("list_projects", {}))
+    assert not result.is_error, text_of(result)
+    assert "shop-web" in text_of(result)
+    assert hits(sandbox, PROJECTS[backend]) == [429, 200]
+    assert 0.9 <= took < 3  # waited what the upstream asked, not more
+
+
+@pytest.mark.anyio
+async def test_e2e_429_sentry_reset_header_only(sandbox, sandbox_url):
+    reset = f"{time.time() + 0.6:.3f}"
+    sandbox.inject(
+        PROJECTS["sentry"],
+        status=429,
+        headers={"X-Sentry-Rate-Limit-Reset": reset, "X-Sentry-Rate-Limit-Remaining": "0"},
+        body='{"detail": "You are attempting to use this endpoint too frequently."}',
+        content_type="application/json",
+        times=1,
+    )
+    async with inproc("sentry", sandbox_url) as client:
+        result, took = await timed(client.call_tool("list_projects", {}))
+    assert not result.is_error, text_of(result)
+    assert hits(sandbox, PROJECTS["sentry"]) == [429, 200]
+    assert 0.3 <= took < 3
+
+
+@pytest.mark.anyio
+async def test_e2e_sandbox_rate_limit_window(sandbox, sandbox_url):
+    """The sandbox's own Sentry-style limiter (429 + X-Sentry-Rate-Limit-Reset, no Retry-After)."""
+    sandbox.rate_limit = (2, 1.0)
+    async with inproc("sentry", sandbox_url) as client:
+        results = [await client.call_tool("get_issue", {"issue": ISSUE["sentry"][0]}) for _ in range(4)]
+    assert not any(r.is_error for r in results), [text_of(r) for r in results]
+    assert 429 in hits(sandbox, r"/issues/")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_429_long_wait_is_a_clear_error(backend, sandbox, sandbox_url):
+    sandbox.inject(PROJECTS[backend], status=429, headers={"Retry-After": "120"}, times=None)
+    async with inproc(backend, sandbox_url) as client:
+        result, took = await timed(client.call_tool("list_projects", {}))
+    assert result.is_error
+    assert "rate limit" in text_of(result) and "retry in 121 s" in text_of(result)
+    assert took < 2 and len(hits(sandbox, PROJECTS[backend])) == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("code", [502, 503, 504])
+async def test_e2e_gateway_errors_then_success(backend, code, sandbox, sandbox_url):
+    issue = ISSUE[backend][0]
+    path = ISSUE_PATH[backend].format(issue)
+    sandbox.inject(
+        path, status=code, body="<html><h1>Bad gateway</h1></html>", content_type="text/html", times=2
+    )
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool("get_issue", {"issue": issue})
+    assert not result.is_error, text_of(result)
+    assert "shipping_address" in text_of(result)
+    assert hits(sandbox, path) == [code, code, 200]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_transient_error_on_an_idempotent_write_recovers_once(backend, sandbox, sandbox_url):
+    issue = ISSUE[backend][0]
+    method = "PUT" if backend == "sentry" else "PATCH"
+    path = ISSUE_PATH[backend].format(issue)
+    sandbox.inject(path, status=503, method=method, times=1)
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool("update_issue", {"issue": issue, "status": "resolved"})
+    assert not result.is_error, text_of(result)
+    assert hits(sandbox, path, method) == [503, 200]
+    assert result.structured_content["outcomes"][0]["ok"] is True
+    assert result.structured_content["outcomes"][0]["status"] == "resolved"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_connection_refused(backend):
+    dead = f"http://127.0.0.1:{free_port()}"
+    async with inproc(backend, dead) as client:
+        result, took = await timed(client.call_tool("get_issue", {"issue": ISSUE[backend][0]}))
+    assert result.is_error
+    var = "SENTRY_URL" if backend == "sentry" else "JENTRY_URL"
+    assert "cannot reach" in text_of(result) and var in text_of(result)
+    assert "Traceback" not in text_of(result)
+    assert took < 5
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_stall_past_timeout(backend, sandbox, sandbox_url):
+    issue = ISSUE[backend][0]
+    sandbox.inject(ISSUE_PATH[backend].format(issue), delay=3, times=None)
+    async with inproc(backend, sandbox_url, STACKLENS_TIMEOUT="0.5") as client:
+        result, took = await timed(client.call_tool("get_issue", {"issue": issue}))
+    assert result.is_error
+    assert "did not answer within 0.5 s" in text_of(result) and "STACKLENS_TIMEOUT" in text_of(result)
+    assert took < 2  # one timeout, not a retry storm
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("body", "ctype"),
+    [
+        ("<!doctype html><html><body><form>Sign in</form></body></html>", "text/html"),
+        ('{"id": "6120004400", "title": "KeyErr', "application/json"),
+        ("Service temporarily unavailable", "text/plain"),
+        ("", "application/json"),
+    ],
+)
+async def test_e2e_non_json_200(backend, body, ctype, sandbox, sandbox_url):
+    issue = ISSUE[backend][0]
+    sandbox.inject(ISSUE_PATH[backend].format(issue), status=200, body=body, content_type=ctype, times=None)
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool("get_issue", {"issue": issue})
+    text = text_of(result)
+    assert result.is_error, text
+    assert "Traceback" not in text and "<html" not in text and "Error executing tool get_issue" in text
+    assert len(text) < 400
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_failed_write_never_reported_done(backend, sandbox, sandbox_url):
+    issue = ISSUE[backend][0]
+    method = "PUT" if backend == "sentry" else "PATCH"
+    path = ISSUE_PATH[backend].format(issue)
+    sandbox.inject(path, status=500, method=method, body='{"detail": "boom"}', times=None)
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool("update_issue", {"issue": issue, "status": "resolved"})
+        after = await client.call_tool("get_issue", {"issue": issue})
+    assert result.is_error, text_of(result)
+    assert "500" in text_of(result)
+    assert "unresolved" in text_of(after) and after.structured_content["status"] != "resolved"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_failed_release_post_not_resent_nor_reported_done(backend, sandbox, sandbox_url):
+    pattern = r"/releases/?$"
+    sandbox.inject(pattern, status=500, method="POST", times=None)
+    args = {"version": "shop-web@9.9.9", "project": "shop-web", "deploys": [{"environment": "production"}]}
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool("create_release", args)
+    assert result.is_error, text_of(result)
+    assert "500" in text_of(result)
+    assert hits(sandbox, pattern, "POST") == [500]  # a failed POST is not blindly resent
+    assert not sandbox.find_requests(r"/deploys", "POST")  # nothing built on a release that failed
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_partly_failed_bulk_update_reports_each_issue(backend, sandbox, sandbox_url):
+    good, bad = ISSUE[backend]
+    if backend == "sentry":  # Sentry updates per project: fail the checkout-api group
+        sandbox.inject(r"/projects/acme/checkout-api/issues/$", status=500, method="PUT", times=None)
+    else:
+        sandbox.inject(ISSUE_PATH[backend].format(bad), status=500, method="PATCH", times=None)
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool("update_issue", {"issue": [good, bad], "status": "resolved"})
+        good_after = await client.call_tool("get_issue", {"issue": good})
+        bad_after = await client.call_tool("get_issue", {"issue": bad})
+    text = text_of(result)
+    outcomes = {o["issue"]: o for o in result.structured_content["outcomes"]}
+    assert outcomes[good]["ok"] is True and outcomes[bad]["ok"] is False
+    assert "500" in (outcomes[bad]["error"] or "")
+    assert good in text and bad in text and "500" in text
+    assert good_after.structured_content["status"] == "resolved"
+    assert bad_after.structured_content["status"] != "resolved"

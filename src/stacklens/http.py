@@ -91,9 +91,12 @@ def _wait_hint(response: httpx.Response) -> float | None:
     reset = response.headers.get("x-sentry-rate-limit-reset")
     if reset:
         try:
-            return max(0.0, float(reset) - time.time())
+            when = float(reset)
         except ValueError:
             return None
+        if "." not in reset:  # whole epoch seconds: the window reopens at some point within that second
+            when += 1.0
+        return max(0.0, when - time.time())
     return None
 
 
