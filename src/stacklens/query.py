@@ -46,6 +46,7 @@ _RESERVED_KEYS = frozenset(
      "lastSeen", "timesSeen", "firstRelease", "first-release", "issue", "issue.id", "issue.category",
      "issue.type", "issue.priority", "regressed_in_release"}
 )  # fmt: skip
+MAX_CURSOR = 16_000
 WINDOW_HELP = (
     'a window like "30m", "24h", "7d", "2w" (within the last …) or an ISO date/datetime like "2026-01-15"'
 )
@@ -192,10 +193,12 @@ class IssueFilter(BaseModel):
             ("release", release),
             ("assigned", assigned),
             ("sentry_query", sentry_query),
-            ("cursor", cursor),
         ):
             if text is not None:
                 _no_controls(str(text), name, 2000)
+        if cursor is not None:
+            # Jentry's cross-project cursor carries a position per project (~14 bytes each).
+            _no_controls(str(cursor), "cursor", MAX_CURSOR)
         if sentry_query is not None:
             check_raw_sentry_query(str(sentry_query))
         if release is not None and str(release).strip().endswith("\\"):

@@ -37,7 +37,7 @@ from stacklens.models import (
     TagValues,
     UpdateResult,
 )
-from stacklens.query import IssueFilter
+from stacklens.query import MAX_CURSOR, IssueFilter
 from stacklens.refs import check_event_id, check_slug, parse_issue_ref, parse_issue_refs
 from stacklens.render import records
 from stacklens.render.event import TrimmedEvent, render_event
@@ -193,7 +193,7 @@ def build_server(settings: Settings) -> MCPServer:
         Field(description="Issue id, short id (SHOP-1A2B) or URL", min_length=1, max_length=2048),
     ]
     ProjectArg = Annotated[str | None, Field(description="Project slug or numeric id", max_length=200)]
-    CursorArg = Annotated[str | None, Field(description="next_cursor from a previous call", max_length=2000)]
+    CursorArg = Annotated[str | None, Field(description="next_cursor from a previous call", max_length=MAX_CURSOR)]
     EnvArg = Annotated[str | None, Field(description="Only events from this environment", max_length=200)]
 
     # --- reads -------------------------------------------------------------------------------------
