@@ -303,6 +303,16 @@ ISSUE = {"sentry": ("6120004400", "6120004622"), "jentry": ("101", "107")}
 ISSUE_PATH = {"sentry": r"/api/0/organizations/acme/issues/{}/$", "jentry": r"/api/v1/issues/{}$"}
 
 
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch):
+    """Same retry policy, shorter jittered backoff (25 ms base instead of 250 ms) so the file runs in seconds."""
+    import functools
+
+    from stacklens import server
+
+    monkeypatch.setattr(server, "Upstream", functools.partial(Upstream, backoff=0.025))
+
+
 def hits(sandbox: Sandbox, pattern: str, method: str | None = None) -> list[int | None]:
     return [r.status for r in sandbox.find_requests(pattern, method)]
 
@@ -316,13 +326,13 @@ async def timed(coro):
 @pytest.mark.anyio
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_e2e_429_retry_after_recovers(backend, sandbox, sandbox_url):
-    sandbox.inject(PROJECTS[backend], status=429, headers={"Retry-After": "1"}, times=1)
+    sandbox.inject(PROJECTS[backend], status=429, headers={"Retry-After": "0"}, times=2)
     async with inproc(backend, sandbox_url) as client:
         result, took = await timed(client.call_tool("list_projects", {}))
     assert not result.is_error, text_of(result)
     assert "shop-web" in text_of(result)
-    assert hits(sandbox, PROJECTS[backend]) == [429, 200]
-    assert 0.9 <= took < 3  # waited what the upstream asked, not more
+    assert hits(sandbox, PROJECTS[backend]) == [429, 429, 200]
+    assert took < 1  # "retry now" is honoured as such (the 1 s case is timed in part 1)
 
 
 @pytest.mark.anyio
@@ -348,7 +358,7 @@ async def test_e2e_sandbox_rate_limit_window(sandbox, sandbox_url):
     """The sandbox's own Sentry-style limiter (429 + X-Sentry-Rate-Limit-Reset, no Retry-After)."""
     sandbox.rate_limit = (2, 1.0)
     async with inproc("sentry", sandbox_url) as client:
-        results = [await client.call_tool("get_issue", {"issue": ISSUE["sentry"][0]}) for _ in range(4)]
+        results = [await client.call_tool("get_issue", {"issue": ISSUE["sentry"][0]}) for _ in range(3)]
     assert not any(r.is_error for r in results), [text_of(r) for r in results]
     assert 429 in hits(sandbox, r"/issues/")
 
