@@ -8,11 +8,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
 from pydantic import BaseModel, Field, ValidationError
 
@@ -91,11 +91,15 @@ def _result(text: str, model: BaseModel) -> CallToolResult:
 
 
 def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()))
-        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
-    return "invalid input: " + "; ".join(parts)
+    """One short line per bad argument (first error of each: a union reports one per branch), no doc links."""
+    first: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [
+            str(p) for p in err.get("loc", ()) if not str(p).startswith(("literal[", "list[", "function-"))
+        ]
+        field = ".".join(loc) or "input"
+        first.setdefault(field.split(".")[0], f"{field}: {err.get('msg')}")
+    return "invalid arguments: " + "; ".join(list(first.values())[:5])
 
 
 async def _call(ctx: Context, work: Callable[[Backend], Awaitable[T]]) -> T:
@@ -148,6 +152,15 @@ class StacklensServer(MCPServer):
 
     _compact_tools: list[Tool] | None = None
 
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            # The SDK's own argument-validation text is pydantic's full report with doc links; say it briefly.
+            if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError):
+                raise ToolError(f"{name}: {_validation_message(exc.__cause__)}") from exc.__cause__
+            raise
+
     async def list_tools(self) -> list[Tool]:
         if self._compact_tools is None:
             self._compact_tools = [
@@ -193,7 +206,9 @@ def build_server(settings: Settings) -> MCPServer:
         Field(description="Issue id, short id (SHOP-1A2B) or URL", min_length=1, max_length=2048),
     ]
     ProjectArg = Annotated[str | None, Field(description="Project slug or numeric id", max_length=200)]
-    CursorArg = Annotated[str | None, Field(description="next_cursor from a previous call", max_length=MAX_CURSOR)]
+    CursorArg = Annotated[
+        str | None, Field(description="next_cursor from a previous call", max_length=MAX_CURSOR)
+    ]
     EnvArg = Annotated[str | None, Field(description="Only events from this environment", max_length=200)]
 
     # --- reads -------------------------------------------------------------------------------------
