@@ -212,3 +212,340 @@ def test_window_parser_accepts_the_documented_forms():
     assert parse_window("30m", "w").relative == "30m"
     assert parse_window("2026-01-15", "w").date_only
     assert parse_window("", "w") is None
+
+
+# --- part 2: every tool, end to end, both backends ----------------------------------------------------------
+#
+# A case is refused ("R": an isError answer and NOTHING sent upstream) or safely encoded ("E": whatever the
+# answer, every request the sandbox saw is on one of the API's routes, each value one encoded segment).
+
+import re  # noqa: E402
+
+from mcp.shared.exceptions import MCPError  # noqa: E402
+
+from mcp_helpers import inproc, text_of  # noqa: E402
+
+SEG = r"(?:[A-Za-z0-9_.~@+-]|%[0-9A-F]{2})+"
+ROUTES = {
+    "sentry": [
+        rf"/api/0/organizations/acme/{tail}"
+        for tail in (
+            "",
+            "projects/",
+            "issues/",
+            r"issues/[A-Za-z0-9_-]+/",
+            r"issues/[A-Za-z0-9_-]+/events/",
+            rf"issues/[A-Za-z0-9_-]+/events/{SEG}/",
+            rf"issues/[A-Za-z0-9_-]+/tags/{SEG}/values/",
+            "releases/",
+            rf"releases/{SEG}/deploys/",
+            "audit-logs/",
+        )
+    ]
+    + [rf"/api/0/projects/acme/{SEG}/issues/"],
+    "jentry": [
+        r"/api/v1/projects",
+        r"/api/v1/projects/[0-9]+/issues",
+        r"/api/v1/issues/[0-9]+",
+        r"/api/v1/issues/[0-9]+/events",
+        r"/api/v1/projects/[0-9]+/releases",
+        r"/api/v1/audit",
+    ],
+}
+ID = {"sentry": "6120004400", "jentry": "101"}
+BAD_ISSUES = [
+    "",
+    " ",
+    "..",
+    "../",
+    "../../etc/passwd",
+    "%2e%2e",
+    "%2e%2e%2f",
+    "1/../../x",
+    "1?x=1",
+    "1#frag",
+    "1/2",
+    "1\r\nX-Evil: 1",
+    "\x00",
+    HUGE,
+    "https://evil.example/",
+    "https://evil.example/issues/../admin/",
+    "https://evil.example/issues/%2e%2e/",
+    "https://evil.example/issues/1%0d%0aX/",
+    "//evil.example/issues/1/",
+    "file:///etc/passwd",
+    "-1",
+    "1.5",
+    "١٢٣",
+]
+
+
+def R(args, hint: str = ""):
+    return ("R", args, hint)
+
+
+def E(args):
+    return ("E", args, "")
+
+
+def issue_cases(backend: str, extra: dict) -> list:
+    cases = [R({**extra, "issue": bad}) for bad in BAD_ISSUES]
+    if backend == "jentry":
+        cases += [
+            R({**extra, "issue": v}, "numeric") for v in ("SHOP-1A", "https://jentry.app/issues/SHOP-1A")
+        ]
+    # a URL on another host is only a reference: its id is used, its host never contacted
+    cases.append(E({**extra, "issue": f"https://evil.example/organizations/acme/issues/{ID[backend]}/"}))
+    return cases
+
+
+def cases_for(backend: str, tool: str) -> list:
+    i = ID[backend]
+    bad_limits = [0, -1, 10**6, "ten", 2.5, None]
+    if tool == "search_issues":
+        c = [
+            R({"status": "open"}, "unresolved"),
+            R({"status": ""}),
+            R({"level": "critical"}, "fatal"),
+            R({"level": ["error", "bogus"]}),
+            R({"sort": "random"}, "last_seen"),
+            R({"min_events": -1}),
+            R({"first_seen": "yesterday"}, "24h"),
+            R({"first_seen": "0h"}),
+            R({"first_seen": "999999w"}),
+            R({"first_seen": "0001-01-01T00:00:00+01:00"}),
+            R({"last_seen": "2026-13-45"}, "ISO"),
+            R({"last_seen": "24x"}),
+            R({"last_seen": HUGE}),
+            R({"project": "../acme"}, "slug"),
+            R({"project": "a/b"}),
+            R({"project": "a?b"}),
+            R({"project": "a#b"}),
+            R({"project": ".."}),
+            R({"project": "."}),
+            R({"project": HUGE}),
+            E({"project": "no-such-project"}),  # needs the projects list to know; then refused by name
+            R({"query": HUGE}),
+            R({"query": "a\r\nb"}, "control"),
+            R({"release": "v1\r\nX: y"}),
+            R({"release": "v1\\"}, "backslash"),
+            R({"assigned": "me\r\n"}),
+            R({"cursor": "0:0:0\r\nX: y"}),
+            R({"tags": {"../x": "a"}}),
+            R({"tags": {"k": "a\r\nb"}}),
+        ]
+        c += [R({"limit": v}) for v in bad_limits]
+        if backend == "sentry":
+            c += [
+                R({"sentry_query": 'message:"unterminated'}, "unbalanced quote"),
+                R({"sentry_query": "(a OR b)"}, "level:[error, fatal]"),
+                R({"environment": "pro\r\nd"}, "control"),
+                R({"tags": {"k": "v\\"}}, "backslash"),
+                E({"query": 'x" is:resolved "', "tags": {"url": "/a?b=1#c"}, "environment": "a/b?c#d"}),
+                E({"release": "shop@1.0/../../admin?x=1#y", "assigned": "#team"}),
+            ]
+        else:
+            c += [
+                R({"environment": "production"}, "list_issue_events"),
+                R({"tags": {"browser": "Chrome"}}, "list_tag_values"),
+                R({"sentry_query": "is:linked"}),
+                R({"sort": "trends"}),
+                R({"assigned": "alice@example.com"}, "user id"),
+                R({"assigned": "me"}, "JENTRY_USER_ID"),
+                R({"cursor": "not-a-cursor"}),
+                E({"query": "../../x?y#z", "release": "a/b?c"}),
+            ]
+        return c
+    if tool == "get_issue":
+        return issue_cases(backend, {})
+    if tool in ("get_latest_event", "get_event"):
+        extra = {"event_id": "latest"} if tool == "get_event" else {}
+        c = issue_cases(backend, extra)
+        c += [R({**extra, "issue": i, "frames": "everything"}), R({**extra, "issue": i, "breadcrumbs": -1})]
+        c += [R({**extra, "issue": i, "breadcrumbs": 101}), R({**extra, "issue": i, "environment": HUGE})]
+        if backend == "jentry":
+            c.append(R({**extra, "issue": i, "environment": "prod\r\nX: y"}, "control"))
+        else:
+            c.append(E({**extra, "issue": i, "environment": "prod/../x?y#z"}))
+        if tool == "get_event":
+            for bad in ("", "..", "../x", "x/y", "x?y", "x#y", "a" * 65, "latest\r\n", "%2e%2e", HUGE):
+                c.append(R({"issue": i, "event_id": bad}, "" if bad == HUGE or len(bad) > 64 else "latest"))
+        return c
+    if tool == "list_issue_events":
+        c = issue_cases(backend, {})
+        c += [R({"issue": i, "limit": v}) for v in bad_limits]
+        c.append(E({"issue": i, "cursor": HUGE}))  # an opaque upstream cursor: sent as one parameter
+        if backend == "jentry":
+            c.append(R({"issue": i, "cursor": "0:10:0"}, "no further pages"))
+        return c
+    if tool == "list_tag_values":
+        c = issue_cases(backend, {"key": "browser"})
+        for bad in ("", "..", "../x", "a/b", "a?b", "a#b", "a b", "k\r\nX", HUGE, "%2e%2e"):
+            c.append(R({"issue": i, "key": bad}, "" if bad == HUGE else "letters, digits"))
+        c += [R({"issue": i, "key": "browser", "limit": v}) for v in bad_limits]
+        return c
+    if tool == "update_issue":
+        c = issue_cases(backend, {"status": "resolved"})
+        c += [
+            R({"issue": [i, "../x"], "status": "resolved"}),  # one bad reference: nothing at all is sent
+            R({"issue": [i, "1\r\nX: y"], "status": "resolved"}),
+            R({"issue": [], "status": "resolved"}),
+            R({"issue": [str(n) for n in range(101)], "status": "resolved"}, "at most 100"),
+            R({"issue": i}, "nothing to change"),
+            R({"issue": i, "status": "deleted"}),
+            R({"issue": i, "status": ""}),
+            R({"issue": i, "assignee": "x\r\ny"}),
+            R({"issue": i, "ignore_minutes": 0}),
+            R({"issue": i, "ignore_minutes": -1}),
+            R({"issue": i, "ignore_count": 0}),
+            R({"issue": i, "assignee": HUGE}),
+        ]
+        if backend == "jentry":
+            c += [
+                R({"issue": i, "assignee": "alice@example.com"}),
+                R({"issue": i, "status": "resolved_in_next_release"}),
+            ]
+        return c
+    if tool == "list_releases":
+        c = [R({"project": p}, "slug") for p in ("../x", "a/b", "a?b", "a#b", "..")]
+        c.append(R({"project": HUGE}))
+        c += [R({"limit": v}) for v in bad_limits]
+        c += [R({"query": HUGE}), E({"query": "a/b?c#d ../"})]
+        return c
+    if tool == "create_release":
+        base = {"project": "shop-web"}
+        c = [
+            R({**base, "version": ""}),
+            (R if backend == "sentry" else E)({**base, "version": "."}),  # Jentry: only a JSON value
+            (R if backend == "sentry" else E)({**base, "version": ".."}),
+            R({**base, "version": "v1\r\nX: y"}, "control"),
+            R({**base, "version": "v1\n"}),
+            R({**base, "version": HUGE}),
+            R({"version": "v1", "project": "../x"}, "slug"),
+            R({"version": "v1", "project": "a/b"}),
+            R({**base, "version": "v1", "date_released": "tomorrow"}, "ISO"),
+            R({**base, "version": "v1", "date_released": "2026-13-45"}),
+            R({**base, "version": "v1", "deploys": [{"environment": "production", "deployed_at": "soon"}]}),
+            R({**base, "version": "v1", "deploys": [{"environment": ""}]}),
+            R({**base, "version": "v1", "commits": [{"sha": ""}]}),
+            E({**base, "version": "shop@1.0/../../admin?x=1#y", "deploys": [{"environment": "production"}]}),
+            E({**base, "version": "%2e%2e", "deploys": [{"environment": "production"}]}),
+        ]
+        return c
+    if tool == "read_audit":
+        c = [R({"limit": v}) for v in bad_limits]
+        c += [R({"action": HUGE}), E({"cursor": HUGE})]
+        if backend == "jentry":
+            c += [R({"action": "a\r\nb"}, "control"), R({"cursor": "x"})]
+        else:
+            c.append(E({"action": "member.invite&event=x#y"}))
+        return c
+    raise AssertionError(tool)
+
+
+TOOLS = [
+    "search_issues",
+    "get_issue",
+    "get_latest_event",
+    "get_event",
+    "list_issue_events",
+    "list_tag_values",
+    "update_issue",
+    "list_releases",
+    "create_release",
+    "read_audit",
+]
+
+
+def on_routes(backend: str, sandbox) -> list[str]:
+    """Requests that left the API's routes (raw path as sent on the wire); empty when all is well."""
+    routes = [re.compile(r) for r in ROUTES[backend]]
+    wrong = []
+    for rec in sandbox.requests:
+        segments = rec.raw_path.split("/")
+        if not any(r.fullmatch(rec.raw_path) for r in routes) or "." in segments or ".." in segments:
+            wrong.append(f"{rec.method} {rec.raw_path}")
+    return wrong
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("tool", TOOLS)
+async def test_every_tool_refuses_or_encodes(backend, tool, sandbox, sandbox_url):
+    failures: list[str] = []
+    cases = cases_for(backend, tool)
+    assert len(cases) >= 5
+    async with inproc(backend, sandbox_url) as client:
+        for kind, args, hint in cases:
+            sandbox.requests.clear()
+            shown = repr(args)[:120]
+            result = await client.call_tool(tool, args)
+            text = text_of(result)
+            if kind == "R":
+                if not result.is_error:
+                    failures.append(f"accepted {shown}: {text[:150]!r}")
+                elif sandbox.requests:
+                    failures.append(f"refused {shown} but only after {[r.path for r in sandbox.requests]}")
+                elif hint and hint.lower() not in text.lower():
+                    failures.append(f"{shown}: message lacks {hint!r}: {text[:200]!r}")
+                elif len(text) > 1200 or "Traceback" in text or text.strip() == "Error executing tool":
+                    failures.append(f"{shown}: unhelpful message {text[:200]!r}")
+            wrong = on_routes(backend, sandbox)
+            if wrong:
+                failures.append(f"{shown}: left the API routes: {wrong}")
+            for rec in sandbox.requests:
+                if any(c in rec.raw_path for c in "\r\n ?#") or "%2e%2e" in rec.raw_path.lower():
+                    failures.append(f"{shown}: unsafe raw path {rec.raw_path!r}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+async def test_resources_refuse_bad_references(backend, sandbox, sandbox_url):
+    failures = []
+    async with inproc(backend, sandbox_url) as client:
+        for bad in ("..", "%2e%2e", "1%2f..%2fx", "1%0d%0aX", "x" * 3000, "1?x=1", "SHOP-1A%2F.."):
+            for uri in (
+                f"{backend}://issues/{bad}",
+                f"{backend}://issues/{bad}/events/latest",
+                f"{backend}://issues/{ID[backend]}/events/{bad}",
+            ):
+                sandbox.requests.clear()
+                try:
+                    result = await client.read_resource(uri)
+                except MCPError:
+                    pass
+                else:
+                    failures.append(f"{uri[:80]}: answered {str(result)[:120]}")
+                if sandbox.requests:
+                    failures.append(f"{uri[:80]}: sent {[r.raw_path for r in sandbox.requests]}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+async def test_encoded_values_arrive_intact(backend, sandbox, sandbox_url):
+    """Values with path and URL syntax are sent as data: one segment or one parameter, byte for byte."""
+    # Sentry itself refuses "/" and "\\" in release names; Jentry keeps versions in the body only
+    version = "shop@1.0+b..x?y=1#z %2e" if backend == "sentry" else "shop@1.0+b/../x?y=1#z"
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool(
+            "create_release",
+            {"version": version, "project": "shop-web", "deploys": [{"environment": "prod"}]},
+        )
+        assert not result.is_error, text_of(result)
+        if backend == "sentry":
+            deploy = sandbox.find_requests(r"/deploys/$", "POST")
+            assert len(deploy) == 1
+            assert (
+                deploy[0].raw_path
+                == "/api/0/organizations/acme/releases/shop%401.0%2Bb..x%3Fy%3D1%23z%20%252e/deploys/"
+            )
+            assert deploy[0].path.endswith(f"/releases/{version}/deploys/")
+            sandbox.requests.clear()
+            env = "prod/../x?y=1#z\u2028"
+            await client.call_tool("get_latest_event", {"issue": ID[backend], "environment": env})
+            assert [r.param("environment") for r in sandbox.requests] == [env]
+        else:
+            post = sandbox.find_requests(r"/releases$", "POST")
+            assert len(post) == 1 and post[0].json["version"] == version

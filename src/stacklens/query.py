@@ -78,6 +78,12 @@ class Window(BaseModel):
         return f"{key}:>={self.since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')}"
 
 
+def _show(value: object, limit: int = 60) -> str:
+    """A refused value as quoted in a message: cut, so a 10 KB input is not echoed back in full."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "…" + text[0]
+
+
 def parse_window(value: str | None, name: str) -> Window | None:
     if value is None:
         return None
@@ -91,7 +97,7 @@ def parse_window(value: str | None, name: str) -> Window | None:
         if amount <= 0:
             raise InvalidInput(f"{name}: the window must be positive; use {WINDOW_HELP}")
         if amount * _UNIT_SECONDS[unit] > _MAX_WINDOW_SECONDS:  # past it, date arithmetic overflows
-            raise InvalidInput(f"{name}={text!r} is too long (at most 100 years); use {WINDOW_HELP}")
+            raise InvalidInput(f"{name}={_show(text)} is too long (at most 100 years); use {WINDOW_HELP}")
         return Window(text=text, relative=f"{amount}{unit}")
     try:
         if len(text) == 10:
@@ -100,14 +106,14 @@ def parse_window(value: str | None, name: str) -> Window | None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         since = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: an offset pushes it past year 1 or 9999
-        raise InvalidInput(f"{name}={text!r} is not understood; use {WINDOW_HELP}") from None
+        raise InvalidInput(f"{name}={_show(text)} is not understood; use {WINDOW_HELP}") from None
     return Window(text=text, since=since)
 
 
 def _one_of(value: str, allowed: tuple[str, ...], name: str) -> str:
     text = str(value).strip().lower()
     if text not in allowed:
-        raise InvalidInput(f"{name}={value!r} is not valid; use one of: {', '.join(allowed)}")
+        raise InvalidInput(f"{name}={_show(value)} is not valid; use one of: {', '.join(allowed)}")
     return text
 
 
@@ -176,7 +182,7 @@ class IssueFilter(BaseModel):
             key = key.lstrip("!").strip()
             if not TAG_KEY.fullmatch(key):
                 raise InvalidInput(
-                    f"invalid tag key {raw_key!r}: letters, digits and _ . : - only; prefix ! to negate"
+                    f"invalid tag key {_show(raw_key)}: letters, digits and _ . : - only; prefix ! to negate"
                 )
             values = tuple(_no_controls(v, f"tags[{key}]", 200) for v in _as_list(raw_value))
             if not values:
@@ -231,7 +237,7 @@ class IssueFilter(BaseModel):
 def quote_value(value: str) -> str:
     """Quote a search value when Sentry's grammar needs it (`a b` → `"a b"`, inner `"` → `\\"`)."""
     if value.endswith("\\"):
-        raise InvalidInput(f"a search value must not end with a backslash: {value!r}")
+        raise InvalidInput(f"a search value must not end with a backslash: {_show(value)}")
     special = value.upper() in ("OR", "AND") or value.startswith(_OPERATOR_START)
     if value == "" or special or _NEEDS_QUOTES.search(value):
         return '"' + value.replace('"', '\\"') + '"'

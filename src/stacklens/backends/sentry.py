@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -330,6 +331,28 @@ def update_body(change: IssueChange) -> dict[str, Any]:
             "nothing to change: pass status, assignee, ignore_minutes/ignore_count, bookmarked or seen"
         )
     return body
+
+
+def _iso_time(value: str, name: str) -> None:
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name}={value[:60]!r} is not an ISO-8601 time, e.g. 2026-06-29T12:30:00Z") from None
+
+
+def _check_release_spec(spec: ReleaseSpec) -> None:
+    """What Sentry would refuse with a 400 half-way (after the release exists), refused up front."""
+    if spec.date_released:
+        _iso_time(spec.date_released, "date_released")
+    for c in spec.commits:
+        if not c.sha.strip():
+            raise InvalidInput("every commit needs a sha")
+    for d in spec.deploys:
+        env = d.environment.strip()
+        if not env or any(ord(ch) < 32 or ch == "\x7f" for ch in env):
+            raise InvalidInput("every deploy needs an environment name, e.g. production")
+        if d.deployed_at:
+            _iso_time(d.deployed_at, "deployed_at")
 
 
 # --- the backend ----------------------------------------------------------------------------------------
@@ -683,6 +706,7 @@ class SentryBackend:
             )
         version = spec.version.strip()
         version_seg = segment(version)  # refuses ".", "..", control characters before anything is sent
+        _check_release_spec(spec)  # dates, deploy environments, commit shas: before anything is sent
         slug = check_slug(project, "project")
         if slug.isdigit():  # Sentry takes slugs here: resolve an id through the projects list
             slug = (await self._find_project(slug)).slug or slug
