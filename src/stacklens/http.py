@@ -34,6 +34,42 @@ _LINK_ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
 # A per-request upstream token (team deployments: each MCP client brings its own). Unset = the server's.
 request_token: ContextVar[str | None] = ContextVar("stacklens_request_token", default=None)
 
+# Tokens to keep out of every log record, whoever logs it: httpcore's DEBUG lines carry the upstream's response
+# headers, and a hostile upstream can echo the token there (or anywhere else a library logs what it received).
+_LOG_SECRETS: set[str] = set()
+_log_factory_installed = False
+
+
+def _scrub_log_records() -> None:
+    """Install (once per process) a log record factory that replaces known tokens with `[token]`."""
+    global _log_factory_installed
+    if _log_factory_installed:
+        return
+    _log_factory_installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        secrets = [s for s in (*_LOG_SECRETS, request_token.get()) if s]
+        if not secrets:
+            return record
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to the handler, as logging would
+            return record
+        if any(s in message for s in secrets):
+            for secret in secrets:
+                message = message.replace(secret, "[token]")
+            record.msg, record.args = message, None
+        if record.exc_info and not record.exc_text:
+            text = logging.Formatter().formatException(record.exc_info)
+            for secret in secrets:
+                text = text.replace(secret, "[token]")
+            record.exc_text = text
+        return record
+
+    logging.setLogRecordFactory(factory)
+
 
 def segment(value: str | int) -> str:
     """One URL path segment, percent-encoded (`/`, `?`, `#`, `@` …); `.`/`..` and control characters refused."""
@@ -155,6 +191,9 @@ class Upstream:
         self.max_total_wait = max_total_wait
         self.backoff = backoff
         self._token = token
+        if token:
+            _LOG_SECRETS.add(token)
+        _scrub_log_records()  # also for per-request tokens (request_token), so installed in any case
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -175,6 +214,27 @@ class Upstream:
             if secret:
                 text = text.replace(secret, "[token]")
         return text
+
+    def _scrub_data(self, data: Any) -> Any:
+        """Parsed JSON with the token replaced in every string (keys included): upstream data is shown to a
+        model, and an application that failed while using the same token may have it in its messages."""
+        secrets = [s for s in {self._token, request_token.get()} if s]
+        if not secrets or data is _NOT_JSON:
+            return data
+
+        def walk(value: Any) -> Any:
+            if isinstance(value, str):
+                for secret in secrets:
+                    if secret in value:
+                        value = value.replace(secret, "[token]")
+                return value
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            if isinstance(value, dict):
+                return {walk(k): walk(v) for k, v in value.items()}
+            return value
+
+        return walk(data)
 
     async def request(
         self,
@@ -259,7 +319,7 @@ class Upstream:
             response.status_code,
             (time.monotonic() - t0) * 1000,
         )
-        data = self._parse(response)
+        data = self._scrub_data(self._parse(response))
         if response.status_code < 300 or response.status_code == 208:
             if data is _NOT_JSON:
                 kind = response.headers.get("content-type", "no content type").split(";")[0]
