@@ -39,7 +39,7 @@ def server_params(demo: bool, backend: str | None) -> StdioServerParameters:
 
 def git_commits(since: str | None, limit: int) -> list[dict[str, Any]]:
     """Commits of HEAD (after `since` when given), newest first, as create_release expects them."""
-    fmt = FIELD_SEP.join(["%H", "%s", "%an", "%ae"]) + RECORD_SEP
+    fmt = RECORD_SEP + FIELD_SEP.join(["%H", "%s", "%an", "%ae"])  # --name-only lists files after each header
     rev = [f"{since}..HEAD"] if since else ["HEAD"]
     try:
         out = subprocess.run(

@@ -35,42 +35,69 @@ def server_params(demo: bool, backend: str | None) -> StdioServerParameters:
     return StdioServerParameters(command="uvx", args=["stacklens", *args], env=env)
 
 
+def real_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Frames proper, oldest first (skipping the "… N frames in starlette" placeholders)."""
+    return [f for f in frames if f.get("kind", "frame") == "frame"]
+
+
 def crash_frame(frames: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The frame it was raised in: marked `crash`, else the newest real frame (frames are oldest first)."""
-    real = [f for f in frames if f.get("kind", "frame") == "frame"]
+    """The frame it was raised in: the one marked `crash`, else the newest."""
+    real = real_frames(frames)
     return next((f for f in real if f.get("crash")), real[-1] if real else None)
 
 
+def code_of(frame: dict[str, Any]) -> str | None:
+    """The frame's own source line: the marked line of its source window, else its one context line."""
+    marked = next((s["code"] for s in frame.get("source") or [] if s.get("crash")), None)
+    return (marked or frame.get("code") or "").strip() or None
+
+
+def where(frame: dict[str, Any]) -> str:
+    place = f"{frame.get('file') or frame.get('package') or '?'}:{frame.get('line') or '?'}"
+    return f"{place} in {frame.get('function') or '?'}"
+
+
 def headline(exc: dict[str, Any]) -> str:
-    """`Type: first line of the value`, cut: values can be long (SQL, payloads)."""
+    """`Type: first line of the value`, cut: values can be long (validation errors, SQL)."""
     value = (exc.get("value") or "").strip().splitlines()
     kind = exc.get("type") or "Error"
-    return f"{kind}: {value[0][:200]}" if value else kind
+    if not value:
+        return kind
+    first = value[0] if len(value[0]) <= 160 else value[0][:159] + "…"
+    return f"{kind}: {first}"
 
 
 def crash_lines(event: dict[str, Any]) -> list[str]:
-    """`Type: value` and `file:line in function` + the source line, from a TrimmedEvent's fields."""
-    exceptions = event.get("exceptions") or []
+    """What broke and where, from a TrimmedEvent's fields (see stacklens.render.event.TrimmedEvent)."""
+    exceptions = event.get("exceptions") or []  # outermost first
     if exceptions:
-        # Outermost first: report what was raised; where it has no frames, the first chain member that does.
-        shown = next((e for e in exceptions if crash_frame(e.get("frames") or [])), exceptions[0])
+        # Report what was raised; when it carries no frames, the first chain member that does.
+        shown = next((e for e in exceptions if real_frames(e.get("frames") or [])), exceptions[0])
         lines = [headline(shown)]
-        frame = crash_frame(shown.get("frames") or [])
         root = exceptions[-1]
-        if len(exceptions) > 1 and root is not shown:
+        if root is not shown and headline(root) != lines[0]:
             lines.append(f"root cause: {headline(root)}")
+        frames = shown.get("frames") or []
     elif event.get("stack"):
         lines = [event.get("title") or event.get("message") or "(no exception)"]
-        frame = crash_frame(event["stack"].get("frames") or [])
+        frames = event["stack"].get("frames") or []
     else:
         return [event.get("message") or event.get("title") or "(no exception, no message)"]
-    if frame:
-        where = f"{frame.get('file') or frame.get('package') or '?'}:{frame.get('line') or '?'}"
-        lines.append(
-            f"at {where} in {frame.get('function') or '?'}{'' if frame.get('in_app') else ' (library)'}"
-        )
-        if frame.get("code"):
-            lines.append(f"> {frame['code'].strip()}")
+    crash = crash_frame(frames)
+    if crash is None:
+        return lines
+    if crash.get("in_app"):
+        lines.append(f"at {where(crash)}")
+        mine = crash
+    else:
+        # Raised inside a library: also name the newest frame of our own code, where the fix usually goes.
+        lines.append(f"raised in {where(crash)} (library)")
+        mine = next((f for f in reversed(real_frames(frames)) if f.get("in_app")), None)
+        if mine:
+            lines.append(f"from {where(mine)}")
+    code = code_of(mine) if mine else code_of(crash)
+    if code:
+        lines.append(f"> {code}")
     return lines
 
 

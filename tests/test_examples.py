@@ -1,0 +1,193 @@
+"""The examples users copy: both scripts run end to end against `stacklens --demo` (subprocesses, stdio), and
+the client config files are valid JSON that starts stacklens the way the CLI and DESIGN expect."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from mcp_helpers import subprocess_env
+from stacklens.cli import parser
+from stacklens.config import resolve
+from stacklens.demo import demo_settings
+from stacklens.server import build_server
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+# DESIGN §1.1's environment variables (tests never read ../shared).
+DESIGN_ENV = {
+    "STACKLENS_BACKEND", "SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT", "SENTRY_URL",
+    "JENTRY_URL", "JENTRY_AUTH_TOKEN", "JENTRY_USER_ID", "STACKLENS_READ_ONLY", "STACKLENS_TIMEOUT",
+    "STACKLENS_HTTP_TOKEN",
+}  # fmt: skip
+TOKEN_VARS = {"SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "JENTRY_AUTH_TOKEN"}
+
+
+def run_example(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The script as a user runs it: its own process, no token in the environment (so --demo)."""
+    env = subprocess_env({"NETRC": os.devnull})
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+async def demo_search(backend: str, **args: Any) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The same search in-process against the same demo dataset, with each issue's latest event."""
+    settings = demo_settings(resolve({"NETRC": os.devnull}, backend=backend, demo=True))
+    async with Client(build_server(settings)) as client:
+        page = (await client.call_tool("search_issues", args)).structured_content
+        assert page is not None
+        events = {}
+        for issue in page["issues"]:
+            result = await client.call_tool("get_latest_event", {"issue": issue["id"], "breadcrumbs": 0})
+            assert not result.is_error
+            events[issue["id"]] = result.structured_content
+    return page, events
+
+
+def issue_blocks(stdout: str) -> dict[str, list[str]]:
+    """triage.py's output: a header line per issue (`REF  [level] title (…)`) then its indented lines."""
+    blocks: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in stdout.splitlines():
+        match = re.match(r"^(\S+)  \[(\w+)\] ", line)
+        if match:
+            current = blocks.setdefault(match.group(1), [])
+        elif line.startswith("    ") and current is not None:
+            current.append(line.strip())
+    return blocks
+
+
+# --- triage.py ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+async def test_triage_prints_new_errors_and_crash_lines(backend: str) -> None:
+    done = run_example("triage.py", "--demo", "--backend", backend, "--limit", "20")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    page, events = await demo_search(
+        backend, status="unresolved", first_seen="7d", level=["error", "fatal"], sort="events", limit=20
+    )
+    assert page["issues"], "the demo dataset has new errors this week"
+    assert out.startswith(f"{len(page['issues'])} new unresolved error(s) first seen in the last 7d\n")
+    assert f"upstream query: {page['query']}\n" in out
+
+    blocks = issue_blocks(out)
+    assert list(blocks) == [i.get("short_id") or i["id"] for i in page["issues"]]  # same issues, same order
+    for issue in page["issues"]:
+        assert issue["level"] in ("error", "fatal")
+        lines = blocks[issue.get("short_id") or issue["id"]]
+        event = events[issue["id"]]
+        if not event["exceptions"]:
+            continue
+        # The crash line comes from the structured event: its frame's file:line, in our code when it can.
+        frames = [f for e in event["exceptions"] for f in e["frames"] if f["kind"] == "frame"]
+        locations = {f"{f['file']}:{f['line']} in {f['function']}" for f in frames}
+        shown = [line for line in lines if line.startswith(("at ", "raised in ", "from "))]
+        assert shown, lines
+        for line in shown:
+            assert any(loc in line for loc in locations), (line, locations)
+        if any(f["in_app"] for f in frames):
+            assert any(line.startswith(("at ", "from ")) for line in shown), lines
+        assert any(line.startswith("> ") for line in lines), lines  # the source line itself
+
+
+def test_triage_narrower_window_finds_fewer() -> None:
+    week = issue_blocks(run_example("triage.py", "--demo", "--limit", "50").stdout)
+    hour = run_example("triage.py", "--demo", "--window", "1h", "--limit", "50")
+    assert hour.returncode == 0, hour.stderr
+    assert set(issue_blocks(hour.stdout)) <= set(week)
+    assert "firstSeen:-1h" in hour.stdout
+
+
+def test_triage_reports_a_refused_search() -> None:
+    done = run_example("triage.py", "--demo", "--window", "yesterday-ish")
+    assert done.returncode == 1
+    assert "search_issues failed" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- ci_release.py -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+def test_ci_release_with_given_commits_and_deploy(backend: str) -> None:
+    done = run_example(
+        "ci_release.py", "shop@9.1.0", "--demo", "--backend", backend,
+        "--commit", "a1b2c3d4e5:Fix the cart total", "--commit", "b2c3d4e5f6:Retry payments",
+        "--environment", "production",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"release shop@9\.1\.0 \(\S+\): created", lines[0]), lines[0]
+    assert "  commits: 2" in lines
+    assert "  deploy to production: recorded" in lines
+
+
+def test_ci_release_reads_git_log() -> None:
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    done = run_example("ci_release.py", "shop@9.2.0", "--demo", "--backend", "jentry", "--max-commits", "3")
+    assert done.returncode == 0, done.stderr
+    assert "release shop@9.2.0" in done.stdout and "  commits: 3" in done.stdout.splitlines()
+    assert "deploy to" not in done.stdout  # no --environment, no deploy
+
+
+def test_ci_release_failure_exits_nonzero() -> None:
+    done = run_example("ci_release.py", "bad\x01version", "--demo", "--commit", "abc1234:x")
+    assert done.returncode == 1
+    assert "create_release failed" in done.stderr and "control characters" in done.stderr
+
+
+# --- client configs ----------------------------------------------------------------------------------
+
+
+def _servers(name: str) -> dict[str, Any]:
+    config = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+    return config["servers"] if name == "vscode-mcp.json" else config["mcpServers"]
+
+
+@pytest.mark.parametrize("name", ["claude_desktop_config.json", "vscode-mcp.json", "cursor-mcp.json"])
+def test_client_config_starts_stacklens(name: str) -> None:
+    servers = _servers(name)
+    entry = servers["stacklens"]
+    assert entry["command"] == "uvx" and entry["args"][0] == "stacklens"
+    parser().parse_args(entry["args"][1:])  # flags the CLI accepts (argparse exits on a bad one)
+    assert set(entry["env"]) <= DESIGN_ENV
+    assert set(entry["env"]) & TOKEN_VARS, "a token variable"
+    for var in TOKEN_VARS & set(entry["env"]):
+        value = entry["env"][var]
+        # a placeholder or a reference, never something that could pass for a real token
+        assert "your" in value or value.startswith("${"), value
+
+
+def test_vscode_config_prompts_for_the_token_as_a_password() -> None:
+    config = json.loads((EXAMPLES / "vscode-mcp.json").read_text(encoding="utf-8"))
+    inputs = {i["id"]: i for i in config["inputs"]}
+    token_ref = config["servers"]["stacklens"]["env"]["SENTRY_AUTH_TOKEN"]
+    match = re.fullmatch(r"\$\{input:([\w-]+)\}", token_ref)
+    assert match and inputs[match.group(1)]["password"] is True
+    assert inputs[match.group(1)]["type"] == "promptString"
+    assert config["servers"]["stacklens"]["type"] == "stdio"
+
+
+def test_client_docs_json_blocks_parse() -> None:
+    doc = ROOT / "docs" / "clients.md"
+    if not doc.exists():
+        pytest.skip("docs/clients.md was merged into the README")
+    blocks = re.findall(r"```json\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) >= 5
+    for block in blocks:
+        text = block.strip()
+        config = json.loads("{" + text + "}" if text.startswith('"') else text)  # fragments: an "env" object
+        assert isinstance(config, dict)
