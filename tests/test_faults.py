@@ -376,18 +376,18 @@ async def test_e2e_429_long_wait_is_a_clear_error(backend, sandbox, sandbox_url)
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("code", [502, 503, 504])
-async def test_e2e_gateway_errors_then_success(backend, code, sandbox, sandbox_url):
+async def test_e2e_gateway_errors_then_success(backend, sandbox, sandbox_url):
     issue = ISSUE[backend][0]
     path = ISSUE_PATH[backend].format(issue)
-    sandbox.inject(
-        path, status=code, body="<html><h1>Bad gateway</h1></html>", content_type="text/html", times=2
-    )
     async with inproc(backend, sandbox_url) as client:
-        result = await client.call_tool("get_issue", {"issue": issue})
-    assert not result.is_error, text_of(result)
-    assert "shipping_address" in text_of(result)
-    assert hits(sandbox, path) == [code, code, 200]
+        for code in (502, 503, 504):
+            sandbox.requests.clear()
+            body = "<html><h1>Bad gateway</h1></html>"
+            sandbox.inject(path, status=code, body=body, content_type="text/html", times=2)
+            result = await client.call_tool("get_issue", {"issue": issue})
+            assert not result.is_error, (code, text_of(result))
+            assert "shipping_address" in text_of(result)
+            assert hits(sandbox, path) == [code, code, 200]
 
 
 @pytest.mark.anyio
@@ -432,24 +432,23 @@ async def test_e2e_stall_past_timeout(backend, sandbox, sandbox_url):
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize(
-    ("body", "ctype"),
-    [
-        ("<!doctype html><html><body><form>Sign in</form></body></html>", "text/html"),
-        ('{"id": "6120004400", "title": "KeyErr', "application/json"),
-        ("Service temporarily unavailable", "text/plain"),
-        ("", "application/json"),
-    ],
-)
-async def test_e2e_non_json_200(backend, body, ctype, sandbox, sandbox_url):
+async def test_e2e_non_json_200(backend, sandbox, sandbox_url):
     issue = ISSUE[backend][0]
-    sandbox.inject(ISSUE_PATH[backend].format(issue), status=200, body=body, content_type=ctype, times=None)
     async with inproc(backend, sandbox_url) as client:
-        result = await client.call_tool("get_issue", {"issue": issue})
-    text = text_of(result)
-    assert result.is_error, text
-    assert "Traceback" not in text and "<html" not in text and "Error executing tool get_issue" in text
-    assert len(text) < 400
+        for body, ctype in (
+            ("<!doctype html><html><body><form>Sign in</form></body></html>", "text/html"),
+            ('{"id": "6120004400", "title": "KeyErr', "application/json"),  # truncated
+            ("Service temporarily unavailable", "text/plain"),
+            ("", "application/json"),
+        ):
+            sandbox.inject(ISSUE_PATH[backend].format(issue), status=200, body=body, content_type=ctype)
+            result = await client.call_tool("get_issue", {"issue": issue})
+            text = text_of(result)
+            assert result.is_error, (body, text)
+            assert (
+                "Traceback" not in text and "<html" not in text and "Error executing tool get_issue" in text
+            )
+            assert len(text) < 400
 
 
 @pytest.mark.anyio
