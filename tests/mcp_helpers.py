@@ -81,8 +81,9 @@ def http_server(env: dict[str, str], *args: str) -> Iterator[str]:
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
             try:
-                httpx.get(url, timeout=0.5)
-                break
+                # Headers are enough: a --stateless server answers GET with an event stream that stays open.
+                with httpx.stream("GET", url, timeout=0.5):
+                    break
             except httpx.HTTPError:
                 time.sleep(0.05)
         else:
