@@ -74,7 +74,8 @@ def build_http_app(mcp: MCPServer, settings: Settings, allowed_hosts: list[str] 
     app: ASGIApp = mcp.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=settings.stateless,
-        json_response=settings.stateless,
+        # Always an event stream per POST, stateless too: a plain JSON answer would drop progress notifications.
+        json_response=False,
         max_request_body_size=MAX_BODY,
         transport_security=security_for(settings, allowed_hosts or []),
         host=settings.host,
