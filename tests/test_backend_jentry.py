@@ -29,16 +29,13 @@ from hypothesis import strategies as st
 
 from stacklens.backends import jentry as jentry_module
 from stacklens.backends.jentry import (
-    CursorState,
     JentryBackend,
-    Position,
     audit_from_jentry,
-    decode_cursor,
-    encode_cursor,
     issue_from_jentry,
     release_from_jentry,
     unwrap,
 )
+from stacklens.backends.jentry_cursor import CursorState, Position, decode_cursor, encode_cursor
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, NotSupported, UpstreamError
 from stacklens.http import Upstream
