@@ -292,6 +292,57 @@ async def test_undecodable_body_is_a_clean_error():
         await call(upstream(s))
 
 
+class Endless(httpx.AsyncByteStream):
+    """A body that never ends: fast (a flood) or one byte at a time (a trickle under the read timeout)."""
+
+    def __init__(self, chunk: bytes, pause: float = 0.0) -> None:
+        self.chunk, self.pause = chunk, pause
+
+    async def __aiter__(self):
+        yield b'{"data": "'
+        while True:
+            if self.pause:
+                await anyio.sleep(self.pause)
+            yield self.chunk
+
+
+@pytest.mark.anyio
+async def test_endless_flood_is_cut_at_the_size_cap():
+    """Found by this suite: an upstream that never stops sending was read into memory without bound."""
+    s = Script(
+        httpx.Response(200, stream=Endless(b"x" * (1 << 20)), headers={"Content-Type": "application/json"})
+    )
+    t0 = time.monotonic()
+    with pytest.raises(UpstreamError, match="more than 64 MiB"):
+        await call(upstream(s, timeout=30))
+    assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.anyio
+async def test_decompression_bomb_is_cut_at_the_size_cap():
+    import gzip
+
+    bomb = gzip.compress(b"[" + b"0," * (4 << 20) + b"0]", compresslevel=1)  # 8 MiB of JSON in ~40 KiB
+    assert len(bomb) < (1 << 20)
+    s = Script(httpx.Response(200, stream=httpx.ByteStream(bomb), headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(UpstreamError, match="more than 4 MiB"):  # the cap counts decoded bytes
+        await call(upstream(s, timeout=30, max_response_bytes=4 << 20))
+
+
+@pytest.mark.anyio
+async def test_trickle_is_cut_at_the_timeout():
+    """Found by this suite: httpx's timeout is per read, so a byte every 0.1 s kept a call alive forever;
+    STACKLENS_TIMEOUT now bounds the whole request."""
+    s = Script(
+        httpx.Response(200, stream=Endless(b"x", pause=0.1), headers={"Content-Type": "application/json"})
+    )
+    t0 = time.monotonic()
+    with pytest.raises(UpstreamError, match=r"did not answer within 0.5 s"):
+        await call(upstream(s, timeout=0.5))
+    assert time.monotonic() - t0 < 1.5
+    assert len(s.requests) == 1
+
+
 # --- part 2: end to end (official MCP client → server → sandbox over real HTTP) ---------------------------
 
 from mcp_helpers import free_port, inproc, text_of  # noqa: E402

@@ -66,7 +66,6 @@ async def test_concurrent_calls_succeed_with_a_bounded_pool(backend, pool, sandb
     assert upstream_requests >= len(calls)
     assert 1 < sandbox.peak_in_flight <= pool, (sandbox.peak_in_flight, pool)  # concurrent, and bounded
     serial = upstream_requests * 0.05  # what one request at a time would take
-    assert took < serial * 0.8, (took, serial)
     if pool != DEFAULT_POOL:
         assert sandbox.peak_in_flight == pool  # the pool is what limits it …
         assert took >= serial / pool * 0.9  # … calls queue on it (and still all succeed)

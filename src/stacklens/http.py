@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
@@ -27,6 +28,7 @@ log = logging.getLogger("stacklens.http")
 
 USER_AGENT = f"stacklens/{__version__}"
 RETRY_STATUSES = {429, 502, 503, 504}
+MAX_RESPONSE_BYTES = 64 << 20  # decoded body; a full Jentry page of 100 big events stays well under it
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "PATCH", "DELETE"}  # PATCH here sets absolute values
 _LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[a-zA-Z]+="[^"]*")*)')
 _LINK_ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
@@ -181,6 +183,7 @@ class Upstream:
         backoff: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 20,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.label = label
@@ -190,6 +193,7 @@ class Upstream:
         self.attempts = attempts
         self.max_total_wait = max_total_wait
         self.backoff = backoff
+        self.max_response_bytes = max_response_bytes
         self._token = token
         if token:
             _LOG_SECRETS.add(token)
@@ -295,8 +299,23 @@ class Upstream:
             headers["Authorization"] = f"Bearer {token}"
         t0 = time.monotonic()
         try:
-            response = await self._client.request(method, url, params=params, json=json_body, headers=headers)
-        except httpx.TimeoutException:
+            # STACKLENS_TIMEOUT bounds the whole exchange: httpx's own timeout is per read, which a trickling
+            # upstream never trips. The body is read in chunks up to a cap: a flood (or a decompression
+            # bomb) must not take the server's memory with it.
+            with anyio.fail_after(self.timeout):
+                async with self._client.stream(
+                    method, url, params=params, json=json_body, headers=headers
+                ) as response:
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > self.max_response_bytes:
+                            raise UpstreamError(
+                                f"{self.label} answered with more than {self.max_response_bytes >> 20} MiB; "
+                                "narrow the request (a smaller limit, one project)."
+                            )
+                    content = bytes(body)
+        except (httpx.TimeoutException, TimeoutError):
             raise UpstreamError(
                 f"{self.label} did not answer within {self.timeout:g} s (STACKLENS_TIMEOUT); try again or narrow the request."
             ) from None
@@ -325,7 +344,7 @@ class Upstream:
             response.status_code,
             (time.monotonic() - t0) * 1000,
         )
-        data = self._scrub_data(self._parse(response))
+        data = self._scrub_data(self._parse(response.status_code, content))
         if response.status_code < 300 or response.status_code == 208:
             if data is _NOT_JSON:
                 kind = response.headers.get("content-type", "no content type").split(";")[0]
@@ -339,11 +358,11 @@ class Upstream:
         raise error
 
     @staticmethod
-    def _parse(response: httpx.Response) -> Any:
-        if response.status_code == 204 or not response.content:
+    def _parse(status: int, content: bytes) -> Any:
+        if status == 204 or not content:
             return None
         try:
-            return json.loads(response.content)
+            return json.loads(content)
         except (ValueError, UnicodeDecodeError):
             return _NOT_JSON
 
