@@ -290,3 +290,116 @@ def test_slug_tag_key_event_id_validators(value):
         assert set(out) <= allowed | set(extra), (check.__name__, out)
         assert out not in (".", "..") and out
         assert segment(out) == out or ":" in out  # usable in a path as is (':' is encoded by segment)
+
+
+# --- the real backends: every request they send for arbitrary input stays on the API's routes ----------------
+
+import contextlib  # noqa: E402
+
+import anyio  # noqa: E402
+
+from stacklens.backends.jentry import JentryBackend  # noqa: E402
+from stacklens.backends.sentry import SentryBackend  # noqa: E402
+from stacklens.config import Settings  # noqa: E402
+from stacklens.errors import StacklensError  # noqa: E402
+from stacklens.http import Upstream  # noqa: E402
+from stacklens.models import DeploySpec, ReleaseSpec  # noqa: E402
+
+_SEG = r"(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})+"
+BACKEND_ROUTES = {
+    "sentry": re.compile(
+        r"/api/0/(?:organizations/acme/(?:|projects/|issues/|issues/[A-Za-z0-9_-]+/"
+        rf"(?:|events/|events/{_SEG}/|tags/{_SEG}/values/)|releases/|releases/{_SEG}/deploys/|audit-logs/)"
+        rf"|projects/acme/{_SEG}/issues/)"
+    ),
+    "jentry": re.compile(
+        r"/api/v1/(?:projects|projects/[0-9]+/(?:issues|releases)|issues/[0-9]+(?:/events)?|audit)"
+    ),
+}
+
+
+def _answer(request: httpx.Request) -> httpx.Response:
+    """Minimal, well-formed answers so the backends go as far as they would for real."""
+    path = request.url.path
+    if path.endswith(("/projects", "/projects/")):
+        body: object = [{"id": "1", "slug": "shop", "name": "Shop"}]
+        return httpx.Response(200, json={"data": body} if "/v1/" in path else body)
+    if "/v1/" in path:
+        return httpx.Response(200, json={"data": []})
+    return httpx.Response(200, json=[] if path.endswith(("/issues/", "/events/", "/values/")) else {})
+
+
+async def _drive(backend_name: str, value: str, seen: list[httpx.Request]) -> None:
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _answer(request)
+
+    base = "https://up.example"
+    settings = Settings(backend=backend_name, url=base, org="acme", token="t0k3n")  # type: ignore[arg-type]
+    upstream = Upstream(
+        base_url=settings.api_base, token="t0k3n", label="X", token_var="T", url_var="U", attempts=1,
+        transport=httpx.MockTransport(record),
+    )  # fmt: skip
+    backend = (
+        SentryBackend(settings, upstream) if backend_name == "sentry" else JentryBackend(settings, upstream)
+    )
+    jobs = []
+    try:
+        ref = parse_issue_ref(value, backend_name)
+        jobs += [lambda: backend.get_issue(ref), lambda: backend.list_issue_events(ref, 5)]
+        jobs += [lambda: backend.get_event(ref, check_event_id(value if len(value) <= 64 else "latest"))]
+    except InvalidInput:
+        pass
+    jobs += [
+        lambda: backend.list_tag_values(parse_issue_ref("12", backend_name), value, 5),
+        lambda: backend.list_releases(value or None, value or None, 5),
+        lambda: backend.read_audit(5, value or None),
+        lambda: backend.create_release(
+            ReleaseSpec(version=value, project="shop", deploys=[DeploySpec(environment=value or "prod")])
+        ),
+        lambda: backend.search_issues(IssueFilter.build(project=value or None, query=value, status="all")),
+    ]
+    try:
+        for job in jobs:
+            # refused (or the minimal answer did not satisfy it): only the requests matter here
+            with contextlib.suppress(StacklensError):
+                await job()
+    finally:
+        await upstream.aclose()
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(nasty_text | url_like)
+@example("../../admin")
+@example("a/../../b?c#d")
+@example("%2e%2e%2f")
+@example("shop@1.0+b/../x")
+def test_backends_never_leave_the_api_routes(value):
+    for name in ("sentry", "jentry"):
+        seen: list[httpx.Request] = []
+        anyio.run(_drive, name, value, seen)
+        for request in seen:
+            raw = request.url.raw_path.decode().split("?")[0]
+            assert request.url.host == "up.example", request.url
+            assert BACKEND_ROUTES[name].fullmatch(raw), (name, value, raw)
+            assert "." not in raw.split("/") and ".." not in raw.split("/"), raw
+            for header, content in request.headers.items():
+                assert "\r" not in content and "\n" not in content, (header, content)
+
+
+def test_the_driver_reaches_every_route_kind():
+    """The property above is only as good as the requests it provokes: check it provokes them."""
+    for name, expect in (
+        ("sentry", ["/issues/12/", "/events/", "/tags/", "/releases/", "/deploys/", "/audit-logs/"]),
+        ("jentry", ["/issues/12", "/events", "/releases", "/audit", "/projects"]),
+    ):
+        seen: list[httpx.Request] = []
+        anyio.run(_drive, name, "12", seen)
+        paths = " ".join(r.url.path for r in seen)
+        assert all(e in paths for e in expect), (name, paths)
+    seen = []
+    anyio.run(_drive, "sentry", "shop@1.0+b..x?y#z", seen)
+    assert any(
+        r.url.raw_path.startswith(b"/api/0/organizations/acme/releases/shop%401.0%2Bb..x%3Fy%23z/")
+        for r in seen
+    )
