@@ -220,6 +220,11 @@ def main() -> int:
     big_median = statistics.median(big) if big else float("nan")
     print(f"\n{len(results)} events: median ratio {median:.3f} (naive formatter {naive_median:.3f})")
     print(f"events ≥ 4 KB raw ({len(big)} of them): median ratio {big_median:.3f}")
+    generated = [
+        o / r for (name, _), (r, o, _) in zip(payloads, results, strict=True) if name.startswith("sdk:")
+    ]
+    if generated:
+        print(f"sdk-generated events ({len(generated)}): median ratio {statistics.median(generated):.3f}")
     total_raw, total_ours = sum(r for r, _, _ in results), sum(o for _, o, _ in results)
     kept = 100 * (len(results) - len(failures)) / len(results)
     print(f"all together: {total_ours:,} B of text for {total_raw:,} B of JSON; largest text {worst:,} B")

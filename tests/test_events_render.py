@@ -16,7 +16,15 @@ import pytest
 
 from sdk_events import SCENARIOS, SECRETS, sdk_events, to_jentry_event, to_sentry_event
 from stacklens.events import normalize_event
-from stacklens.render.event import BUDGET, HiddenFrames, RepeatedFrames, TrimmedEvent, render_event
+from stacklens.render.event import (
+    BUDGET,
+    BUDGET_EXPANDED,
+    HiddenFrames,
+    OmittedFrames,
+    RepeatedFrames,
+    TrimmedEvent,
+    render_event,
+)
 
 SHAPES = {"sentry": to_sentry_event, "jentry": to_jentry_event}
 CASES = [(name, shape) for name in SCENARIOS for shape in SHAPES]
@@ -99,7 +107,7 @@ def test_chain_names_outermost_and_root_cause() -> None:
     text, trimmed = _render("chained", "sentry")
     _, data, _ = _fence(text)
     assert data.splitlines()[0] == "RuntimeError: startup failed: cannot reach the database"
-    assert "root cause: KeyError: 'database_url'" in data
+    assert "\n[3] root cause KeyError: 'database_url'\n" in data
     assert [e.role for e in trimmed.exceptions] == ["outermost", "caused by", "root cause"]
     assert (
         data.index("[1] RuntimeError")
@@ -116,7 +124,7 @@ def test_secret_locals_show_as_redacted_and_others_as_values() -> None:
     assert crash.crash and crash.in_app and crash.function == "_charge"
     assert crash.vars["password"] == "[redacted]" and crash.vars["amount_cents"] == "1999"
     assert len(crash.vars) <= 10
-    assert "    password = [redacted]" in text and "    amount_cents = 1999" in text
+    assert "\n  password = [redacted]\n" in text and "\n  amount_cents = 1999\n" in text
 
 
 def test_request_line_without_headers_cookies_or_secret_query() -> None:
@@ -143,7 +151,7 @@ def test_library_deep_stack_collapses_runs_and_keeps_the_crash_frame() -> None:
 
 def test_crash_inside_an_http_client_names_both_layers() -> None:
     text, trimmed = _render("httpx", "jentry")
-    assert "root cause: httpcore.ConnectError: [Errno 111] Connection refused" in text
+    assert "\n[2] root cause httpcore.ConnectError: [Errno 111] Connection refused\n" in text
     outer = trimmed.exceptions[0]
     assert outer.frames[-1].kind == "frame" and outer.frames[-1].function == "map_httpcore_exceptions"
     assert SECRETS["query_token"] not in text
@@ -186,7 +194,7 @@ def test_breadcrumbs_option() -> None:
     assert trimmed.breadcrumbs == [] and "Breadcrumbs" not in text
     text, trimmed = _render("chained", "sentry", breadcrumbs=1)
     assert [c.category for c in trimmed.breadcrumbs] == ["httplib"]
-    assert "Last 1 of 2 breadcrumbs, oldest first:" in text and "token=[redacted]" in text
+    assert "Breadcrumbs (last 1 of 2):" in text and "token=[redacted]" in text
 
 
 def test_structured_content_round_trips_and_has_a_schema() -> None:
@@ -195,6 +203,119 @@ def test_structured_content_round_trips_and_has_a_schema() -> None:
     assert again == trimmed
     schema = TrimmedEvent.model_json_schema()
     assert schema["type"] == "object" and "exceptions" in schema["properties"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_fact_a_developer_needs_is_in_the_data(shape: str) -> None:
+    raw = sdk_events()["request"]
+    _, data, _ = _fence(_render("request", shape)[0])
+    stamp = raw["timestamp"][:19].replace("T", " ")
+    needles = [
+        "ZeroDivisionError: division by zero",
+        "unhandled (wsgi)",
+        f"event {raw['event_id']}",
+        stamp,
+        "production",
+        "release shop@1.4.2",
+        "request: GET https://shop.example.com/cart?token=[redacted]&page=2",
+        "user: id u-1042",
+        "feature=checkout",
+        "runtime: CPython",
+        f"trace: {raw['contexts']['trace']['trace_id']}",
+    ]
+    for needle in needles:
+        assert needle in data, needle
+    _, data, _ = _fence(_render("chained", shape)[0])
+    assert re.search(r"^\d\d:\d\d:\d\d auth: user signed in$", data, re.M)  # breadcrumbs with their time
+
+
+def test_facts_are_said_once() -> None:
+    _, data, _ = _fence(_render("starlette", "sentry")[0])
+    head = data.splitlines()
+    # the title is `Type: value`: one line, with the module, not the title and then the exception again
+    assert head[0].startswith("json.decoder.JSONDecodeError: Expecting property name")
+    assert data.count("Expecting property name") == 1 and "exception:" not in data
+    # a runtime context and source files say the platform; an exception says the level is error
+    assert not re.search(r", python\b|level error", head[1])
+    _, data, _ = _fence(_render("chained", "sentry")[0])
+    assert data.count("KeyError: 'database_url'") == 1  # the root cause is named in the chain, once
+
+
+def _small(**fields: Any) -> str:
+    raw = {"event_id": "e" * 32, "timestamp": "2026-01-01T00:00:00Z", **fields}
+    return _fence(render_event(normalize_event(raw))[0])[1]
+
+
+def test_platform_level_and_transaction_stay_when_they_say_something() -> None:
+    data = _small(platform="python", level="warning", message="disk almost full", transaction="nightly-sync")
+    assert "python" in data and "level warning" in data and "transaction: nightly-sync" in data
+    data = _small(
+        platform="python",
+        message="slow",
+        transaction="/api/users",
+        request={"method": "GET", "url": "https://api.test/api/users"},
+    )
+    assert "transaction:" not in data and "request: GET https://api.test/api/users" in data
+    exc = {"values": [{"type": "ValueError", "value": "bad"}]}
+    assert "level fatal" in _small(level="fatal", exception=exc)
+    assert "level" not in _small(level="error", exception=exc)
+    assert "No stack trace." in _small(exception=exc)
+
+
+def test_source_stops_at_the_next_block() -> None:
+    frame = {
+        "function": "total",
+        "filename": "shop/cart.py",
+        "lineno": 12,
+        "in_app": True,
+        "pre_context": ["def total(items):", "    n = len(items)", ""],
+        "context_line": "    return sum(items) / n",
+        "post_context": ["", "", "def unrelated():"],
+    }
+    exc = {
+        "values": [
+            {"type": "ZeroDivisionError", "value": "division by zero", "stacktrace": {"frames": [frame]}}
+        ]
+    }
+    data = _small(exception=exc)
+    assert re.search(r"^> 12 \| +return sum\(items\) / n$", data, re.M)
+    assert " 9 | def total(items):" in data and "unrelated" not in data
+    frame["post_context"] = ["    # n is never 0", "", "    log()"]  # still the crashing block
+    data = _small(exception=exc)
+    assert "13 |     # n is never 0" in data and "15 |     log()" in data
+
+
+def _deep(frames: int, crumbs: int) -> dict[str, Any]:
+    stack = [
+        {"function": f"step_{i}", "filename": f"app/steps/s{i}.py", "lineno": i + 1, "in_app": True,
+         "pre_context": ["p" * 200] * 5, "context_line": f"    step_{i + 1}()  " + "#" * 100,
+         "post_context": ["q" * 200] * 5, "vars": {"x": "v" * 500}}
+        for i in range(frames)
+    ]  # fmt: skip
+    return {
+        "event_id": "a" * 32,
+        "exception": {"values": [{"type": "DeepError", "value": "bottom", "stacktrace": {"frames": stack}}]},
+        "breadcrumbs": [{"category": "c", "message": "m" * 500} for _ in range(crumbs)],
+    }
+
+
+def test_expanded_options_have_a_ceiling_and_still_expand() -> None:
+    raw = _deep(2000, 300)
+    for frames, crumbs in (("all", 10), ("all", 100), ("relevant", 100), ("relevant", 10**6)):
+        text, trimmed = render_event(normalize_event(raw), frames=frames, breadcrumbs=crumbs)  # type: ignore[arg-type]
+        assert len(text.encode()) <= BUDGET_EXPANDED, (frames, crumbs)
+        _, data, _ = _fence(text)
+        assert "DeepError: bottom" in data and ":2000 in step_1999" in data  # the crash frame, always
+        assert len(trimmed.breadcrumbs) <= 100
+        if frames == "all":  # many more of the newest frames than the default 30, not cut to the bone
+            shown = [it for it in trimmed.exceptions[0].frames if not isinstance(it, OmittedFrames)]
+            assert len(shown) >= 100, len(shown)
+    text, _ = render_event(normalize_event(_monster()), frames="all", breadcrumbs=100)
+    assert len(text.encode()) <= BUDGET_EXPANDED
+    assert "breadcrumbs=N" not in _fence(text)[2]  # the budget dropped them: asking for more would not help
+    _, data, _ = _fence(text)
+    for n in range(8):
+        assert f"Error{n}: failure number {n}" in data
 
 
 # --- untrusted text ---
