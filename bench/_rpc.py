@@ -33,13 +33,13 @@ def clean_env() -> dict[str, str]:
 class StdioServer:
     """`python -m stacklens ARGS` with pipes; send() writes one message, recv() reads one line."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "stacklens", *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=clean_env(),
+            env={**clean_env(), **(env or {})},
         )
 
     def send(self, message: dict[str, Any]) -> None:

@@ -21,7 +21,24 @@ def demo_settings(settings: Settings) -> Settings:
     )
 
 
-def demo_transport() -> httpx.AsyncBaseTransport:
-    from stacklens.sandbox import Sandbox, create_app
+class _LazySandbox(httpx.AsyncBaseTransport):
+    """The sandbox app, built at the first upstream request: loading its dataset (~50 ms with the imports)
+    would otherwise delay the answer to `initialize`."""
 
-    return httpx.ASGITransport(app=create_app(Sandbox()))
+    def __init__(self) -> None:
+        self._inner: httpx.ASGITransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            from stacklens.sandbox import Sandbox, create_app
+
+            self._inner = httpx.ASGITransport(app=create_app(Sandbox()))
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
+
+
+def demo_transport() -> httpx.AsyncBaseTransport:
+    return _LazySandbox()

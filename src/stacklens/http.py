@@ -1,6 +1,6 @@
 """The one upstream HTTP client: auth, timeouts, retries, rate limits, and errors written for a model.
 
-One `httpx.AsyncClient` per server (opened in the lifespan). Retries use tenacity: jittered exponential
+One `httpx.AsyncClient` per server (created at the first request, so start-up skips the TLS set-up). Retries use tenacity: jittered exponential
 backoff for connect errors and 502/503/504, the server's own hint for 429 (`Retry-After`, or Sentry's
 `X-Sentry-Rate-Limit-Reset`), all under a bounded total wait. The token never reaches a message or a log.
 """
@@ -14,12 +14,14 @@ import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 from stacklens import __version__
 from stacklens.errors import InvalidInput, UpstreamError
@@ -198,16 +200,30 @@ class Upstream:
         if token:
             _LOG_SECRETS.add(token)
         _scrub_log_records()  # also for per-request tokens (request_token), so installed in any case
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._transport = transport
+        self._max_connections = max_connections
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        # Built on first use, not at start-up: httpx's transport imports httpcore and loads the CA bundle
+        # (~75 ms together), which would otherwise delay the answer to `initialize`.
+        if self._http is None:
+            limits = httpx.Limits(
+                max_connections=self._max_connections, max_keepalive_connections=self._max_connections
+            )
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                limits=limits,
+                transport=self._transport,
+                follow_redirects=False,
+            )
+        return self._http
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     def _current_token(self) -> str | None:
         return request_token.get() or self._token
@@ -258,6 +274,8 @@ class Upstream:
         base_url: str | None = None,
     ) -> Reply:
         """Send one request with the retry policy; return the parsed JSON or raise UpstreamError."""
+        from tenacity import AsyncRetrying, retry_if_exception, wait_random_exponential  # lazy: ~15 ms import
+
         method = method.upper()
         retry_ok = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
         url = (base_url or self.base_url).rstrip("/") + path
