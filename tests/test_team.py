@@ -146,9 +146,13 @@ async def first_issue_id(url: str, headers: dict[str, str] | None = None) -> str
 
 
 @pytest.mark.anyio
-async def test_each_request_brings_its_own_token(sandbox: Sandbox, sandbox_url: str):
-    """No STACKLENS_HTTP_TOKEN: the client's own `Authorization: Bearer` is the upstream token."""
-    with http_server(team_env(sandbox_url), "--stateless", "--token-from-request") as url:
+@pytest.mark.parametrize("stateless", [(), ("--stateless",)], ids=["stateful", "stateless"])
+async def test_each_request_brings_its_own_token(
+    sandbox: Sandbox, sandbox_url: str, stateless: tuple[str, ...]
+):
+    """No STACKLENS_HTTP_TOKEN: the client's own `Authorization: Bearer` is the upstream token (the HTTP request
+    reaches the tool in both session modes)."""
+    with http_server(team_env(sandbox_url), *stateless, "--token-from-request") as url:
         issue = await first_issue_id(url)
 
         sandbox.requests.clear()
