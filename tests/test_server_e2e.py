@@ -283,3 +283,38 @@ async def test_streamable_http_requires_bearer_token(sandbox_url):
                 result = await client.call_tool("get_issue", {"issue": "SHOP-1A"})
     assert "KeyError" in text_of(result)
     assert SENTRY_TOKEN not in text_of(result)
+
+
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+async def test_numeric_issue_ids_may_arrive_as_json_numbers(sandbox, sandbox_url, backend):
+    """Models often send `issue: 6120004400` rather than a string: every issue-taking tool accepts both."""
+    number = int(ISSUE_ID[backend])
+    async with inproc(backend, sandbox_url) as client:
+        issue = await client.call_tool("get_issue", {"issue": number})
+        event = await client.call_tool("get_latest_event", {"issue": number})
+        update = await client.call_tool("update_issue", {"issue": [number], "status": "resolved"})
+        negative = await client.call_tool("get_issue", {"issue": -5})
+        schema = {t.name: t.input_schema for t in (await client.list_tools()).tools}
+    assert not issue.is_error and issue.structured_content["id"] == ISSUE_ID[backend]
+    assert not event.is_error and "Untrusted event data" in text_of(event)
+    assert not update.is_error and update.structured_content["outcomes"][0]["ok"] is True
+    assert negative.is_error and "'-5'" in text_of(negative)  # refused by refs.py, nothing sent
+    assert schema["get_issue"]["properties"]["issue"]["type"] == ["string", "integer"]
+
+
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+async def test_descriptions_speak_of_the_configured_backend_only(sandbox_url, backend):
+    async with inproc(backend, sandbox_url) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    props = tools["search_issues"].input_schema["properties"]
+    assignee = tools["update_issue"].input_schema["properties"]["assignee"]["description"]
+    if backend == "sentry":
+        assert (
+            "Sentry only" not in json.dumps(props)
+            and "Jentry" not in assignee + props["assigned"]["description"]
+        )
+    else:
+        assert all(
+            "(Sentry only)" in props[k]["description"] for k in ("environment", "tags", "sentry_query")
+        )
+        assert "team" not in assignee and "#team" not in props["assigned"]["description"]

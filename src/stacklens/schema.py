@@ -1,7 +1,7 @@
 """Compact JSON schemas for tools/list: same meaning, fewer bytes (a model reads every byte of them).
 
-Drops `title` (it repeats the property name) and `default: null`; folds `anyOf: [X, {type: null}]` into
-`type: [X, "null"]` when X is a plain typed schema. Output schemas go further: structured content is dumped
+Drops `title` (it repeats the property name) and `default: null`; publishes `X | null` inputs as X (optional
+inputs are omitted, never sent as null) and folds an `anyOf` of bare types into one `type` list. Output schemas go further: structured content is dumped
 without null fields (`exclude_none`), so nullable types become plain ones, and defaults, descriptions and
 OpenAPI `discriminator` hints (which JSON Schema validators ignore) are dropped.
 """
@@ -68,7 +68,21 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
             out[key] = value
     # Optional inputs are omitted rather than sent as null, and outputs never carry null (exclude_none):
     # either way `X | null` is published as X.
-    return _drop_null(out)
+    return _fold_types(_drop_null(out))
+
+
+def _fold_types(schema: dict[str, Any]) -> dict[str, Any]:
+    """`anyOf: [{type: string}, {type: integer}]` says the same as `type: [string, integer]`, in fewer bytes."""
+    options = schema.get("anyOf")
+    if not isinstance(options, list) or "type" in schema:
+        return schema
+    bare = [o for o in options if isinstance(o, dict) and set(o) == {"type"} and isinstance(o["type"], str)]
+    if len(bare) < 2:
+        return schema
+    merged = {"type": [o["type"] for o in bare]}
+    others = [o for o in options if o not in bare]
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**rest, **merged} if not others else {**rest, "anyOf": [merged, *others]}
 
 
 def _drop_null(schema: dict[str, Any]) -> dict[str, Any]:

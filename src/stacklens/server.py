@@ -95,7 +95,10 @@ def _validation_message(exc: ValidationError) -> str:
     first: dict[str, str] = {}
     for err in exc.errors():
         loc = [
-            str(p) for p in err.get("loc", ()) if not str(p).startswith(("literal[", "list[", "function-"))
+            str(p)
+            for p in err.get("loc", ())
+            if not str(p).startswith(("literal[", "list[", "function-", "constrained-"))
+            and str(p) not in ("str", "int")  # union branch labels, not field names
         ]
         field = ".".join(loc) or "input"
         first.setdefault(field.split(".")[0], f"{field}: {err.get('msg')}")
@@ -180,6 +183,9 @@ def build_server(settings: Settings) -> MCPServer:
     label = "Sentry" if settings.backend == "sentry" else "Jentry"
     scheme = settings.backend
     backend_name = settings.backend
+    jentry = backend_name == "jentry"
+    # Each server speaks to one backend: describe only what that backend accepts.
+    only_sentry = " (Sentry only)" if jentry else ""
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
@@ -201,9 +207,10 @@ def build_server(settings: Settings) -> MCPServer:
         else "WARNING",
     )
 
+    # Models often send a numeric id as a JSON number: accept it as well as a string.
     IssueArg = Annotated[
-        str,
-        Field(description="Issue id, short id (SHOP-1A2B) or URL", min_length=1, max_length=2048),
+        Annotated[str, Field(min_length=1, max_length=2048)] | int,
+        Field(description="Issue id, short id (SHOP-1A2B) or URL"),
     ]
     ProjectArg = Annotated[str | None, Field(description="Project slug or numeric id", max_length=200)]
     CursorArg = Annotated[
@@ -216,8 +223,8 @@ def build_server(settings: Settings) -> MCPServer:
     @mcp.tool(
         title="List projects",
         annotations=READ,
-        description=f"List the {label} projects the token can see (id, slug, name, platform). Use it to find a "
-        "project's slug. Example: list_projects()",
+        description=f"The {label} projects the token can see: id, slug, name, platform (find a project's slug "
+        "here). Example: list_projects()",
     )
     async def list_projects(ctx: Context) -> Annotated[CallToolResult, ProjectList]:
         projects = await _call(ctx, lambda b: b.list_projects())
@@ -227,9 +234,8 @@ def build_server(settings: Settings) -> MCPServer:
         title="Search issues",
         annotations=READ,
         description=f"Find {label} issues with natural filters; stacklens builds the exact upstream query and "
-        "shows it. Use this first; then get_issue/get_latest_event on a result. Windows: '30m','24h','7d','2w' "
-        "(within the last …) or an ISO date (since). Example: search_issues(project='checkout', "
-        "first_seen='24h', level=['error','fatal'])",
+        "shows it. Use this first, then get_issue/get_latest_event on a result. Example: "
+        "search_issues(project='checkout', first_seen='24h', level=['error','fatal'])",
     )
     async def search_issues(
         ctx: Context,
@@ -241,26 +247,29 @@ def build_server(settings: Settings) -> MCPServer:
             Level | list[Level] | None, Field(description="One level or a list (any of)")
         ] = None,
         environment: Annotated[
-            str | list[str] | None, Field(description="Environment(s), e.g. production (Sentry only)")
+            str | list[str] | None, Field(description="Environment(s), e.g. production" + only_sentry)
         ] = None,
         release: Annotated[
             str | None, Field(description="Release version, e.g. shop@1.4.2", max_length=250)
         ] = None,
         assigned: Annotated[
             str | None,
-            Field(description="me, none, #team, a user/email, or a Jentry user id", max_length=200),
+            Field(
+                description="me, none, or a user id" if jentry else "me, none, #team, or a user/email",
+                max_length=200,
+            ),
         ] = None,
         first_seen: Annotated[
-            str | None, Field(description="First seen within ('24h') or since (ISO date)")
+            str | None, Field(description="First seen within ('30m','24h','7d','2w') or since an ISO date")
         ] = None,
         last_seen: Annotated[
-            str | None, Field(description="Last seen within ('7d') or since (ISO date)")
+            str | None, Field(description="Last seen within ('7d') or since an ISO date")
         ] = None,
         min_events: Annotated[int | None, Field(description="At least this many events", ge=0)] = None,
         tags: Annotated[
             dict[str, str | list[str]] | None,
             Field(
-                description='Tag filters {"browser": "Chrome"}; list = any of; key "!k" negates (Sentry only)'
+                description="Tag filters {browser: Chrome}; a list = any of; key '!k' negates" + only_sentry
             ),
         ] = None,
         project: ProjectArg = None,
@@ -270,7 +279,7 @@ def build_server(settings: Settings) -> MCPServer:
         limit: Annotated[int, Field(description="Issues per page", ge=1, le=100)] = 25,
         cursor: CursorArg = None,
         sentry_query: Annotated[
-            str | None, Field(description="Raw Sentry search syntax, appended (Sentry only)", max_length=2000)
+            str | None, Field(description="Raw Sentry search syntax, appended" + only_sentry, max_length=2000)
         ] = None,
     ) -> Annotated[CallToolResult, IssuePage]:
         async def work(b: Backend) -> IssuePage:
@@ -288,7 +297,7 @@ def build_server(settings: Settings) -> MCPServer:
         title="Get issue",
         annotations=READ,
         description="Summary of one issue: title, culprit, level, status, counts, first/last seen and release, "
-        "assignee, link. For the stack trace use get_latest_event. Example: get_issue(issue='SHOP-1A2B')",
+        "assignee, link. Stack trace: get_latest_event. Example: get_issue(issue='SHOP-1A2B')",
     )
     async def get_issue(ctx: Context, issue: IssueArg) -> Annotated[CallToolResult, Issue]:
         result = await _call(ctx, lambda b: b.get_issue(parse_issue_ref(issue, backend_name)))
@@ -300,7 +309,7 @@ def build_server(settings: Settings) -> MCPServer:
     CrumbsArg = Annotated[int, Field(description="Last N breadcrumbs", ge=0, le=100)]
 
     async def _event(
-        ctx: Context, issue: str, event_id: str, environment: str | None, frames: str, crumbs: int
+        ctx: Context, issue: str | int, event_id: str, environment: str | None, frames: str, crumbs: int
     ):
         async def work(b: Backend):
             ref = parse_issue_ref(issue, backend_name)
@@ -314,8 +323,8 @@ def build_server(settings: Settings) -> MCPServer:
         title="Get latest event",
         annotations=READ,
         description="The newest event of an issue, trimmed to what matters: exception chain, your frames, the crash "
-        "line's source, request, tags, breadcrumbs. get_event fetches a specific one. "
-        "Example: get_latest_event(issue='4504', environment='production')",
+        "line's source, request, tags, breadcrumbs. For another event use get_event. "
+        "Example: get_latest_event(issue='4504')",
     )
     async def get_latest_event(
         ctx: Context, issue: IssueArg, environment: EnvArg = None, frames: FramesArg = "relevant",
@@ -326,8 +335,8 @@ def build_server(settings: Settings) -> MCPServer:
     @mcp.tool(
         title="Get event",
         annotations=READ,
-        description="One event of an issue, trimmed like get_latest_event. event_id: an id from "
-        "list_issue_events, or latest, oldest, recommended. Example: get_event(issue='SHOP-1A2B', event_id='oldest')",
+        description="One event of an issue (an id from list_issue_events, or oldest/recommended), trimmed like "
+        "get_latest_event. Example: get_event(issue='SHOP-1A2B', event_id='oldest')",
     )
     async def get_event(
         ctx: Context,
@@ -368,7 +377,7 @@ def build_server(settings: Settings) -> MCPServer:
         ctx: Context,
         issue: IssueArg,
         key: Annotated[
-            str, Field(description="Tag key: browser, os, release, environment, url, …", max_length=200)
+            str, Field(description="Tag key, e.g. browser, os, release, environment, url", max_length=200)
         ],
         limit: Annotated[int, Field(description="Most common values to show", ge=1, le=100)] = 20,
     ) -> Annotated[CallToolResult, TagValues]:
@@ -399,7 +408,7 @@ def build_server(settings: Settings) -> MCPServer:
     @mcp.tool(
         title="Read audit log",
         annotations=READ,
-        description="The organization's audit log, newest first (who resolved, assigned, changed what). "
+        description="The organization's audit log, newest first: who changed what, when. "
         "Needs an admin/org:read token. Example: read_audit(action='issue.resolve', limit=20)",
     )
     async def read_audit(
@@ -416,7 +425,6 @@ def build_server(settings: Settings) -> MCPServer:
     # --- writes ------------------------------------------------------------------------------------
 
     if not settings.read_only:
-        jentry = settings.backend == "jentry"
 
         @mcp.tool(
             title="Update issue",
@@ -425,16 +433,14 @@ def build_server(settings: Settings) -> MCPServer:
             ),
             description="Resolve, ignore, reopen, assign, bookmark or mark seen one issue or several; the answer "
             "reports what the upstream confirmed per issue. "
-            + (
-                "Jentry supports status (not resolved_in_next_release) and assignee (user id) only. "
-                if jentry
-                else ""
-            )
+            + ("Jentry: status (no resolved_in_next_release) and assignee only. " if jentry else "")
             + "Example: update_issue(issue=['SHOP-1A','SHOP-1B'], status='resolved')",
         )
         async def update_issue(
             ctx: Context,
-            issue: Annotated[str | list[str], Field(description="Issue id, short id or URL, or a list")],
+            issue: Annotated[
+                str | int | list[str | int], Field(description="Issue id, short id or URL, or a list")
+            ],
             status: Annotated[
                 Literal["resolved", "resolved_in_next_release", "unresolved", "ignored"] | None,
                 Field(description="New status"),
@@ -442,7 +448,11 @@ def build_server(settings: Settings) -> MCPServer:
             assignee: Annotated[
                 str | None,
                 Field(
-                    description="Sentry: username/email/user:ID/team:ID; Jentry: user id; 'none' unassigns",
+                    description=(
+                        "user id; 'none' unassigns"
+                        if jentry
+                        else "username/email/user:ID/team:ID; 'none' unassigns"
+                    ),
                     max_length=200,
                 ),
             ] = None,
@@ -480,7 +490,7 @@ def build_server(settings: Settings) -> MCPServer:
             + (
                 "Re-posting a version replaces its commits and deploys. "
                 if jentry
-                else "An existing version is reported as such; each deploy is recorded. "
+                else "An existing version is reported as such. "
             )
             + "Example: create_release(version='shop@1.4.3', project='shop-web', "
             "commits=[{'sha':'a1b2c3d'}], deploys=[{'environment':'production'}])",
