@@ -27,7 +27,7 @@ from stacklens.backends.sentry import (
     update_body,
 )
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, UpstreamError
+from stacklens.errors import InvalidInput, NotTheApi, UpstreamError
 from stacklens.http import Upstream
 from stacklens.models import CommitSpec, DeploySpec, IssueChange, ReleaseSpec
 from stacklens.query import IssueFilter
@@ -605,9 +605,9 @@ async def test_list_tag_values(sandbox: Sandbox, sandbox_url: str) -> None:
         with pytest.raises(InvalidInput):
             await backend.list_tag_values(ref("SHOP-1A"), "../x")
     assert calls(sandbox) == [
-        ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "-count")]),
-        ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "-count")]),
-        ("GET", f"{API}/issues/SHOP-1A/tags/no.such:key/values/", [("sort", "-count")]),
+        ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "count")]),
+        ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "count")]),
+        ("GET", f"{API}/issues/SHOP-1A/tags/no.such:key/values/", [("sort", "count")]),
     ]
     assert sandbox.requests[2].raw_path.endswith("/tags/no.such%3Akey/values/")
     counts = [v.count or 0 for v in tags.values]
@@ -848,7 +848,9 @@ async def test_create_release_existing_and_failed_deploy(sandbox: Sandbox, sandb
         f"{API}/releases/shop-web@2.4.0/deploys/",
     ]  # the failed deploy POST was not retried
     assert posts[0].json == {"version": "shop-web@2.4.0", "projects": ["shop-web"]}
-    assert created.already_existed and created.notes
+    assert created.already_existed
+    # Only what this call did: deploys were sent, commits were not (so none were replaced).
+    assert created.notes == ["the release already existed (208): the deploys below were added to it"]
     canary, production = created.deploys
     assert not canary.ok and canary.error and "503" in canary.error and canary.id is None
     assert production.ok and production.id
@@ -953,3 +955,114 @@ async def test_update_many_locates_by_detail_when_search_refused(sandbox: Sandbo
         ("PUT", "/api/0/projects/acme/worker/issues/", [("id", "6120004881")], {"isBookmarked": True}),
     ]
     assert [(o.ok, o.bookmarked) for o in result.outcomes] == [(True, True), (True, True)]
+
+
+# --- found against a Sentry-compatible server with sentry.io payloads ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "title"),
+    [
+        (
+            {"metadata": {"type": "ZeroDivisionError", "value": "division by zero"}},
+            "ZeroDivisionError: division by zero",
+        ),
+        ({"title": "", "metadata": {"type": "ZeroDivisionError"}}, "ZeroDivisionError"),
+        ({"title": None, "metadata": {"value": "only a value"}}, "only a value"),
+        ({"metadata": {"title": "Endpoint Regression", "type": "x"}}, "Endpoint Regression"),
+        ({"title": "T", "metadata": {"title": "M"}}, "T"),
+        ({"metadata": None}, None),
+        ({"metadata": {"type": None, "value": 5}}, "5"),
+    ],
+)
+def test_issue_title_falls_back_to_metadata(raw: dict[str, Any], title: str | None) -> None:
+    # Older/self-hosted serializers may omit `title`; metadata then has `title`, or an error's type and value.
+    issue = issue_from_sentry({"id": "9", **raw})
+    assert issue is not None and issue.title == title
+
+
+@pytest.mark.anyio
+async def test_tag_values_sort_is_one_sentry_knows(sandbox: Sandbox, sandbox_url: str) -> None:
+    # Sentry reads sort=count (most frequent first); "-count" silently meant its default "-id" (newest value
+    # first), so a tag with more than one page of values lost its most common ones.
+    async with sentry(sandbox_url) as backend:
+        tags = await backend.list_tag_values(ref("SHOP-1A"), "customer_tier")
+    assert [q for _, _, q in calls(sandbox)] == [[("sort", "count")]]
+    assert [v.value for v in tags.values] == ["enterprise", "pro", "free"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda b: b.get_issue(ref("6120004400")),
+        lambda b: b.get_event(ref("SHOP-1A"), "latest"),
+        lambda b: b.list_tag_values(ref("SHOP-1A"), "browser"),
+        lambda b: b.search_issues(IssueFilter.build()),
+        lambda b: b.list_projects(),
+    ],
+)
+async def test_html_404_blames_the_url_not_the_id(sandbox: Sandbox, sandbox_url: str, call: Any) -> None:
+    # A self-hosted instance under /sentry reached without its prefix: the web server answers an HTML 404.
+    # That is a wrong SENTRY_URL, not a missing issue/organization.
+    sandbox.inject(
+        r"/api/0/", status=404, body="<!DOCTYPE html><html><body>Page not found</body></html>",
+        content_type="text/html", times=None,
+    )  # fmt: skip
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(NotTheApi) as info:
+            await call(backend)
+    message = str(info.value)
+    assert "SENTRY_URL" in message and "path prefix" in message and "text/html" in message
+    assert "not found in organization" not in message and "<html" not in message.lower()
+    assert info.value.status == 404
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda b: b.list_projects(),
+        lambda b: b.search_issues(IssueFilter.build()),
+        lambda b: b.search_issues(IssueFilter.build(project="shop-web")),
+        lambda b: b.list_releases(),
+        lambda b: b.read_audit(),
+        lambda b: b.create_release(ReleaseSpec(version="x@1", project="shop-web")),
+    ],
+)
+async def test_unknown_organization_names_sentry_org(sandbox: Sandbox, sandbox_url: str, call: Any) -> None:
+    # Sentry answers 404 {"detail": "The requested resource does not exist"} for an org the token cannot see;
+    # on an organization route that is SENTRY_ORG to fix, not "an id or slug".
+    config = Settings(backend="sentry", url=sandbox_url, org="not-acme")
+    upstream = Upstream(
+        base_url=config.api_base, token=SANDBOX_TOKEN, label="Sentry", token_var="SENTRY_AUTH_TOKEN",
+        url_var="SENTRY_URL", attempts=1,
+    )  # fmt: skip
+    try:
+        with pytest.raises(UpstreamError) as info:
+            await call(SentryBackend(config, upstream))
+    finally:
+        await upstream.aclose()
+    assert "organization 'not-acme' not found (404)" in str(info.value) and "SENTRY_ORG" in str(info.value)
+    assert sandbox.requests and all("/not-acme/" in r.path for r in sandbox.requests)
+
+
+@pytest.mark.anyio
+async def test_search_empty_query_is_shown_quoted(sandbox: Sandbox, sandbox_url: str) -> None:
+    # status="all" and no filter: the query sent is empty, shown as "" (an empty code span renders as ``).
+    async with sentry(sandbox_url) as backend:
+        page = await backend.search_issues(IssueFilter.build(status="all", limit=1))
+    assert calls(sandbox)[0][2][0] == ("query", "")
+    assert page.query == '""'
+
+
+@pytest.mark.anyio
+async def test_bulk_update_empty_answer_says_what_came_back(sandbox: Sandbox, sandbox_url: str) -> None:
+    # A bulk PUT answering 200 with no changed fields is not reported as a 204.
+    sandbox.inject(r"/projects/acme/.+/issues/$", status=200, body="[]", method="PUT")
+    async with sentry(sandbox_url) as backend:
+        result = await backend.update_issues([ref("6120004400"), ref("6120004881")], IssueChange(seen=True))
+    failed = [o for o in result.outcomes if not o.ok]
+    assert (
+        len(failed) == 1 and failed[0].error == "Sentry matched no issue to update (200, no changed fields)"
+    )

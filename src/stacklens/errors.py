@@ -25,5 +25,12 @@ class UpstreamError(StacklensError):
         self.status = status
 
 
+class NotTheApi(UpstreamError):
+    """A 404 that is a web page, not the API's JSON: the URL (or its path prefix) is wrong, not the id.
+
+    Backends must pass it on as is rather than rewrite it into "issue/project not found".
+    """
+
+
 class ConfigError(StacklensError):
     """Startup configuration is incomplete or invalid."""

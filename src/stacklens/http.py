@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tenacity import RetryCallState
 
 from stacklens import __version__
-from stacklens.errors import InvalidInput, UpstreamError
+from stacklens.errors import InvalidInput, NotTheApi, UpstreamError
 
 log = logging.getLogger("stacklens.http")
 
@@ -393,6 +393,16 @@ class Upstream:
         elif status == 403:
             need = f"; it needs the `{scope}` scope" if scope else ""
             msg = f"The token is not allowed to do this (403){need}{quoted}. Create a token with that scope and set {self.token_var}."
+        elif status == 404 and data is _NOT_JSON:
+            # The API always answers 404 in JSON; a page means the request never reached it (a wrong URL, or a
+            # self-hosted instance under a path whose prefix is missing).
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            return NotTheApi(
+                f"{self.label} answered 404 with a non-JSON page ({kind}), not an API answer: check "
+                f"{self.url_var} (the instance's base URL, with its path prefix if it has one, e.g. "
+                f"https://host/{self.label.lower()}).",
+                404,
+            )
         elif status == 404:
             msg = f"Not found (404){quoted}. Check the id or slug: it must belong to this organization."
         elif status == 400:

@@ -409,7 +409,8 @@ def build_server(settings: Settings) -> MCPServer:
         title="Read audit log",
         annotations=READ,
         description="The organization's audit log, newest first: who changed what, when. "
-        "Needs an admin/org:read token. Example: read_audit(action='issue.resolve', limit=20)",
+        + ("Needs org:read. " if jentry else "Needs an org admin token (org:write). ")
+        + "Example: read_audit(action='issue.resolve', limit=20)",
     )
     async def read_audit(
         ctx: Context,

@@ -17,7 +17,7 @@ import anyio
 
 from stacklens.backends.base import Progress, no_progress
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, UpstreamError
+from stacklens.errors import InvalidInput, NotTheApi, UpstreamError
 from stacklens.events import Event, normalize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
@@ -102,6 +102,18 @@ def assignee_text(value: Any) -> str | None:
     return name or email or (f"user:{ident}" if ident else None)
 
 
+def _metadata_title(metadata: dict[str, Any]) -> str | None:
+    """A title from `metadata` when `title` is absent (older/self-hosted serializers): its `title`, else the
+    error's `type: value` as Sentry itself composes it, else whichever of the two exists."""
+    title = _str(metadata.get("title"))
+    if title:
+        return title
+    kind, value = _str(metadata.get("type")), _str(metadata.get("value"))
+    if kind and value:
+        return f"{kind}: {value}"
+    return kind or value
+
+
 def issue_from_sentry(raw: dict[str, Any]) -> Issue | None:
     """A Sentry issue object (list item or detail) → Issue; None when it has no id."""
     ident = _str(raw.get("id"))
@@ -111,7 +123,7 @@ def issue_from_sentry(raw: dict[str, Any]) -> Issue | None:
     return Issue(
         id=ident,
         short_id=raw.get("shortId"),
-        title=raw.get("title") or _dict(raw.get("metadata")).get("title"),
+        title=_str(raw.get("title")) or _metadata_title(_dict(raw.get("metadata"))),
         culprit=raw.get("culprit"),
         level=raw.get("level"),
         status=raw.get("status"),
@@ -337,7 +349,9 @@ def _iso_time(value: str, name: str) -> None:
     try:
         datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"{name}={value[:60]!r} is not an ISO-8601 time, e.g. 2026-06-29T12:30:00Z") from None
+        raise InvalidInput(
+            f"{name}={value[:60]!r} is not an ISO-8601 time, e.g. 2026-06-29T12:30:00Z"
+        ) from None
 
 
 def _check_release_spec(spec: ReleaseSpec) -> None:
@@ -415,12 +429,27 @@ class SentryBackend:
     def _issue_path(self, ref: IssueRef | str) -> str:
         return f"/organizations/{self._org_seg}/issues/{segment(str(ref))}/"
 
+    async def _on_org(self, call: Awaitable[T]) -> T:
+        """Run a call on an organization-level route (projects, issue search, releases, audit log): a 404 there
+        means the organization itself is unknown to this token, so say which setting to check."""
+        try:
+            return await call
+        except UpstreamError as exc:
+            if exc.status != 404 or isinstance(exc, NotTheApi):
+                raise
+            raise UpstreamError(
+                f"organization {self._org!r} not found (404), or this token cannot see it. Check SENTRY_ORG: "
+                "it is the organization slug from your Sentry URL (https://<slug>.sentry.io or "
+                "…/organizations/<slug>/), and the token must belong to that organization.",
+                404,
+            ) from None
+
     async def _on_issue(self, ref: IssueRef | str, call: Awaitable[T], what: str | None = None) -> T:
         """Run an issue-route call; a 404 names the issue (and what else may be missing) and the org."""
         try:
             return await call
         except UpstreamError as exc:
-            if exc.status != 404:
+            if exc.status != 404 or isinstance(exc, NotTheApi):
                 raise
             extra = f", or {what}" if what else ""
             raise UpstreamError(
@@ -438,8 +467,10 @@ class SentryBackend:
             params: list[tuple[str, str]] = [("per_page", "100")]
             if cursor:
                 params.append(("cursor", cursor))
-            reply = await self._request(
-                "GET", f"/organizations/{self._org_seg}/projects/", params=params, scope="org:read"
+            reply = await self._on_org(
+                self._request(
+                    "GET", f"/organizations/{self._org_seg}/projects/", params=params, scope="org:read"
+                )
             )
             for row in _rows(reply.data, "projects"):
                 ident = _str(row.get("id"))
@@ -493,15 +524,18 @@ class SentryBackend:
         project = self._default_project(f.project)
         ids = [await self._project_id(project)] if project else []
         search = sentry_search(f, ids)
-        reply = await self._request(
-            "GET", f"/organizations/{self._org_seg}/issues/", params=search.params, scope="event:read"
+        reply = await self._on_org(
+            self._request(
+                "GET", f"/organizations/{self._org_seg}/issues/", params=search.params, scope="event:read"
+            )
         )
         issues = [i for i in (issue_from_sentry(r) for r in _rows(reply.data, "issue search")) if i]
         # The query as sent, then the request parameters that also narrowed it (not part of the syntax).
         extras = [f"environment={e}" for e in f.environments]
         if project:
             extras.append(f"project={project}" + (f" (id {ids[0]})" if project != ids[0] else ""))
-        shown = " · ".join([search.query or '""', *extras]) if extras else search.query
+        # An empty query (status="all", no filters) is shown as "" rather than as an empty code span.
+        shown = " · ".join([search.query or '""', *extras])
         return IssuePage(issues=issues, query=shown, next_cursor=reply.next_cursor)
 
     async def get_issue(self, ref: IssueRef) -> Issue:
@@ -541,7 +575,9 @@ class SentryBackend:
         key = check_tag_key(key)
         limit = max(1, min(int(limit), 1000))
         path = self._issue_path(ref) + f"tags/{segment(key)}/values/"
-        call = self._request("GET", path, params=[("sort", "-count")], scope="event:read")
+        # Sentry knows sort=count|date|age (each newest/most first); any other value, "-count" included,
+        # silently falls back to "-id", which would make the first page the newest values, not the most common.
+        call = self._request("GET", path, params=[("sort", "count")], scope="event:read")
         reply = await self._on_issue(ref, call, f"the issue has no tag {key!r}")
         rows = _rows(reply.data, "tag values")
         values = [
@@ -609,7 +645,7 @@ class SentryBackend:
                 )
                 rows = _rows(reply.data, "issue search")
             except UpstreamError as exc:
-                if exc.status in (None, 401, 429) or (exc.status or 0) >= 500:
+                if exc.status in (None, 401, 429) or (exc.status or 0) >= 500 or isinstance(exc, NotTheApi):
                     raise
                 rows = []  # e.g. a 400 from an instance that lacks `issue.id`: detail GETs below
             for row in rows:
@@ -666,8 +702,11 @@ class SentryBackend:
             data = reply.data
             for value, _ in members:
                 if not isinstance(data, dict) or reply.status == 204:
+                    said = "no content" if reply.status == 204 else "no changed fields"
                     outcomes[value] = UpdateOutcome(
-                        issue=value, ok=False, error="Sentry matched no issue to update (204)"
+                        issue=value,
+                        ok=False,
+                        error=f"Sentry matched no issue to update ({reply.status}, {said})",
                     )
                 else:
                     outcomes[value] = _outcome(value, change, data)
@@ -690,8 +729,10 @@ class SentryBackend:
         params += [("per_page", str(limit)), ("health", "1")]
         if cursor:
             params.append(("cursor", cursor))
-        reply = await self._request(
-            "GET", f"/organizations/{self._org_seg}/releases/", params=params, scope="project:read"
+        reply = await self._on_org(
+            self._request(
+                "GET", f"/organizations/{self._org_seg}/releases/", params=params, scope="project:read"
+            )
         )
         releases = [
             r for r in (release_from_sentry(x, project_id) for x in _rows(reply.data, "releases")) if r
@@ -728,13 +769,20 @@ class SentryBackend:
             body["commits"] = commits
             if any(c.url or c.files for c in spec.commits):
                 notes.append("commit url/files are not part of Sentry's release API and were not sent")
-        reply = await self._request(
-            "POST", f"/organizations/{self._org_seg}/releases/", json_body=body, scope="project:write"
+        reply = await self._on_org(
+            self._request(
+                "POST", f"/organizations/{self._org_seg}/releases/", json_body=body, scope="project:write"
+            )
         )
         data = _dict(reply.data)
         existed = reply.status == 208
         if existed:
-            notes.append("the release already existed (208); its commits were set again and deploys added")
+            # Say only what this call did to the existing release: commits are replaced only when sent.
+            did = [
+                *(["its commits were replaced by the ones sent"] if spec.commits else []),
+                *(["the deploys below were added to it"] if spec.deploys else []),
+            ]
+            notes.append("the release already existed (208)" + (": " + " and ".join(did) if did else ""))
         commit_count = data.get("commitCount")
         result = ReleaseCreated(
             version=_str(data.get("version")) or version,
@@ -772,8 +820,10 @@ class SentryBackend:
         if cursor:
             params.append(("cursor", cursor))
         # Sentry guards the audit log with org:write (an admin/manager token), not org:read.
-        reply = await self._request(
-            "GET", f"/organizations/{self._org_seg}/audit-logs/", params=params, scope="org:write"
+        reply = await self._on_org(
+            self._request(
+                "GET", f"/organizations/{self._org_seg}/audit-logs/", params=params, scope="org:write"
+            )
         )
         data = reply.data
         rows = _rows(data.get("rows") if isinstance(data, dict) else data, "audit log")

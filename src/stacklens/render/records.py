@@ -65,7 +65,7 @@ def issue_line(i: Issue) -> str:
     ident = f"{i.short_id} (id {i.id})" if i.short_id else f"#{i.id}"
     head = f"- **{ident}** {i.level or '?'} {i.status or '?'}"
     stats = f"{_count(i.count)} ev, {_count(i.user_count)} users, last {when(i.last_seen)}, first {when(i.first_seen)}"
-    title = code(i.title, 140)
+    title = code(i.title, 140) or "(no title)"  # never a blank line under the issue
     culprit = f" in {code(i.culprit, 100)}" if i.culprit else ""
     extra = f" [{i.project}]" if i.project else ""
     return f"{head} · {stats}{extra}\n  {title}{culprit}"
@@ -91,7 +91,7 @@ def render_issue(i: Issue) -> str:
     if i.substatus:
         status += f" ({i.substatus})"
     lines = [
-        f"## {ident}: {code(i.title, 300)}",
+        f"## {ident}: {code(i.title, 300) or '(no title)'}",
         f"- culprit: {code(i.culprit, 200) or '?'}",
         f"- level {i.level or '?'} · status {status}" + (f" · type {i.type}" if i.type else ""),
         f"- {_count(i.count)} events · {_count(i.user_count)} users",

@@ -707,7 +707,7 @@ def tag_stats(events: list[Json]) -> dict[str, dict[str, Json]]:
     return stats
 
 
-def tag_value_rows(key: str, values: dict[str, Json], sort: str = "-count") -> list[Json]:
+def tag_value_rows(key: str, values: dict[str, Json], sort: str = "count") -> list[Json]:
     rows = [
         {
             "key": key,
@@ -719,11 +719,11 @@ def tag_value_rows(key: str, values: dict[str, Json], sort: str = "-count") -> l
         }
         for v, s in values.items()
     ]
-    field = {"count": "count", "date": "lastSeen", "age": "firstSeen", "id": "value"}.get(
-        sort.lstrip("-"), "count"
-    )
+    # As Sentry: `count`, `date`, `age` order most/newest first; any other value (`-count` included) is its
+    # default `-id`, the most recently created value first (here: the latest first seen).
+    field = {"count": "count", "date": "lastSeen", "age": "firstSeen"}.get(sort, "firstSeen")
     rows.sort(key=lambda r: r["value"])
-    rows.sort(key=lambda r: r[field], reverse=sort.startswith("-") or sort == "count")
+    rows.sort(key=lambda r: r[field], reverse=True)
     return rows
 
 
@@ -734,7 +734,7 @@ async def tag_values(request: Request, sb: Sandbox) -> Response:
     values = tag_stats(_issue_events(request, sb, issue)).get(key)
     if not values:
         raise detail(404, NOT_FOUND)
-    rows = tag_value_rows(key, values, request.query_params.get("sort") or "-count")
+    rows = tag_value_rows(key, values, request.query_params.get("sort") or "-id")
     return paged(request, rows, page_size(request, "per_page", 100), lambda r: r)
 
 
