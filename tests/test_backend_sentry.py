@@ -32,6 +32,7 @@ from stacklens.http import Upstream
 from stacklens.models import CommitSpec, DeploySpec, IssueChange, ReleaseSpec
 from stacklens.query import IssueFilter
 from stacklens.refs import IssueRef, parse_issue_ref
+from stacklens.render.records import render_issue
 from stacklens.sandbox import Sandbox
 
 TOKEN = "tok-sentry-backend-9f3e"
@@ -441,6 +442,22 @@ async def test_get_issue_short_id_and_url_are_one_request(sandbox: Sandbox, sand
         "fatal",
         "worker@0.9.1+build.7",
     )
+
+
+@pytest.mark.anyio
+async def test_merged_issue_says_it_answered_with_the_survivor(sandbox: Sandbox, sandbox_url: str) -> None:
+    """Sentry answers a merged-away id (or short id) 200 with the issue it was merged into."""
+    sandbox.merged.update({"6120004999": "6120004400", "SHOP-9Z": "6120004400"})
+    async with sentry(sandbox_url) as backend:
+        by_id = await backend.get_issue(ref("6120004999"))
+        by_short = await backend.get_issue(ref("shop-9z"))
+        direct = await backend.get_issue(ref("shop-1a"))
+    assert (by_id.id, by_id.merged_from) == ("6120004400", "6120004999")
+    assert (by_short.short_id, by_short.merged_from) == ("SHOP-1A", "SHOP-9Z")
+    assert direct.merged_from is None
+    text = render_issue(by_id)
+    assert "you asked for 6120004999; it was merged into (or moved to) this issue" in text
+    assert "merged" not in render_issue(direct)
 
 
 @pytest.mark.anyio

@@ -87,6 +87,7 @@ class Issue(Model):
     project_id: Text = None
     permalink: Text = None
     type: Text = None
+    merged_from: Text = None  # the id asked for, when the upstream answered with the issue it was merged into
 
 
 class IssuePage(Model):

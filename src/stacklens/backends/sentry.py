@@ -546,6 +546,10 @@ class SentryBackend:
             raise UpstreamError(
                 f"Sentry answered issue {ref} without an id; is SENTRY_URL a Sentry instance?"
             )
+        # A merged-away issue answers 200 with the issue it was merged into: say so, or the model is puzzled.
+        asked = issue.id if ref.kind == "id" else (issue.short_id or "").upper()
+        if asked and asked != ref.value:
+            issue = issue.model_copy(update={"merged_from": ref.value})
         return issue
 
     async def get_event(self, ref: IssueRef, event_id: str, environment: str | None = None) -> Event:

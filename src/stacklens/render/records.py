@@ -104,6 +104,8 @@ def render_issue(i: Issue) -> str:
         lines.append(f"- project: `{i.project}`" + (f" (id {i.project_id})" if i.project_id else ""))
     if i.permalink:
         lines.append(f"- link: {flat(i.permalink, 300)}")
+    if i.merged_from:
+        lines.append(f"- note: you asked for {i.merged_from}; it was merged into (or moved to) this issue")
     return "\n".join(lines)
 
 

@@ -126,6 +126,8 @@ class Sandbox:
         self._window: tuple[float, int] = (0.0, 0)
         self.in_flight = 0
         self.peak_in_flight = 0
+        # Sentry answers a merged-away issue id with the issue it was merged into: {old id or short id: id}.
+        self.merged: dict[str, str] = {}
         self._load(json.loads(_dataset_text()))
 
     @staticmethod
@@ -210,9 +212,10 @@ class Sandbox:
 
     def issue_by(self, ref: str) -> Json | None:
         """A Sentry issue by numeric id or short id (case-insensitive)."""
+        upper = ref.upper()
+        ref = self.merged.get(upper, ref)
         if ref in self.issues:
             return self.issues[ref]
-        upper = ref.upper()
         return next((i for i in self.issues.values() if i["shortId"] == upper), None)
 
     def issue_by_jentry_id(self, iid: int) -> Json | None:
