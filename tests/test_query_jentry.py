@@ -199,3 +199,53 @@ def test_unsupported_parameters_refused(kwargs: dict[str, Any], hint: str) -> No
 def test_invalid_values_refused_before_planning(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidInput):
         IssueFilter.build(**kwargs)
+
+
+# (parameters, an issue that ends the scan, one that does not) — a bound on the sort key itself
+STOPS: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = [
+    ({"last_seen": "3h"}, {"last_seen": NOW - timedelta(hours=3, seconds=1)}, {"last_seen": NOW}),
+    (
+        {"first_seen": "2d"},  # first seen in the window: last seen in it too
+        {"last_seen": NOW - timedelta(days=3), "first_seen": NOW - timedelta(days=4)},
+        {"last_seen": NOW, "first_seen": None},
+    ),
+    (
+        {"first_seen": "2d", "sort": "first_seen"},
+        {"first_seen": NOW - timedelta(days=3)},
+        {"first_seen": NOW - timedelta(days=1)},
+    ),
+    ({"min_events": 10, "sort": "events"}, {"count": 9}, {"count": 10}),
+    (
+        {"last_seen": "3h", "level": ["error", "fatal"]},
+        {"last_seen": NOW - timedelta(days=1)},
+        {"level": "info"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "past", "inside"), STOPS)
+def test_a_bound_on_the_sort_key_ends_the_scan(
+    kwargs: dict[str, Any], past: dict[str, Any], inside: dict[str, Any]
+) -> None:
+    """Issues come largest-first by the sort key: the first one below a client-side bound on that key ends
+    the scan (nothing later can match), instead of reading the whole period up to the scan budget."""
+    plan = plan_of(**kwargs)
+    assert plan.past_end(issue(**past)) and not plan.matches(issue(**past))
+    assert not plan.past_end(issue(**inside))
+    assert not plan.past_end(issue(last_seen=None, first_seen=None, count=None))  # unknown never stops
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"last_seen": "24h"},  # the server filters exactly: nothing client-side
+        {"min_events": 10},  # in last_seen order, the event count bounds nothing
+        {"last_seen": "3h", "sort": "events"},
+        {"first_seen": "2d", "sort": "users"},
+        {"assigned": "none"},
+    ],
+)
+def test_no_bound_when_the_order_does_not_follow_the_filter(kwargs: dict[str, Any]) -> None:
+    plan = plan_of(**kwargs)
+    assert plan.stop is None and not plan.past_end(issue(last_seen=NOW - timedelta(days=300), count=0))

@@ -355,9 +355,15 @@ class JentryPlan(BaseModel):
     params: dict[str, str]
     client_side: list[str] = Field(default_factory=list)  # human descriptions of client-side filters
     predicate: Callable[[Issue], bool] | None = None
+    # True for an issue below a client-side bound on the sort key itself (last_seen < the window, in
+    # last_seen order): no issue after it in the server's order can match, so the scan ends there.
+    stop: Callable[[Issue], bool] | None = None
 
     def matches(self, issue: Issue) -> bool:
         return self.predicate(issue) if self.predicate else True
+
+    def past_end(self, issue: Issue) -> bool:
+        return self.stop(issue) if self.stop else False
 
     def describe(self) -> str:
         shown = " ".join(f"{k}={v}" for k, v in self.params.items())
@@ -465,4 +471,16 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
         described.append(f"release = {rel} (first or last release)")
 
     predicate = (lambda i: all(c(i) for c in checks)) if checks else None
-    return JentryPlan(params=params, client_side=described, predicate=predicate)
+    # Bounds on the sort key: the list is ordered by it (largest first), so the first issue below the bound
+    # ends the scan. A first_seen window bounds last_seen too (see above). Unknown values never stop it.
+    bounds: list[Callable[[Issue], bool]] = []
+    if predicate is not None and f.sort == "last_seen" and cutoffs:
+        low = max(cutoffs)
+        bounds.append(lambda i: i.last_seen is not None and i.last_seen < low)
+    if predicate is not None and f.sort == "first_seen" and f.first_seen:
+        first_low = f.first_seen.cutoff(now)
+        bounds.append(lambda i: i.first_seen is not None and i.first_seen < first_low)
+    if predicate is not None and f.sort == "events" and f.min_events is not None:
+        bounds.append(lambda i, n=f.min_events: i.count is not None and i.count < n)
+    stop = (lambda i: any(b(i) for b in bounds)) if bounds else None
+    return JentryPlan(params=params, client_side=described, predicate=predicate, stop=stop)

@@ -7,6 +7,7 @@ JSON is read leniently (unknown fields ignored, nulls tolerated).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,6 +28,7 @@ from stacklens.backends.jentry_cursor import (
     merge_streams,
     next_position,
     search_fingerprint,
+    sort_value,
 )
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, NotSupported, StacklensError, UpstreamError
@@ -68,6 +70,7 @@ SCAN_PAGE_SIZE = 100  # page size when filtering client-side (fewest requests pe
 SCAN_PAGES = 10  # per project and call: a client-side filter scans at most 1000 issues before pausing
 FANOUT = 8  # concurrent upstream requests of one fan-out
 PROJECT_CACHE_TTL = 60.0  # a missed slug refetches the list at most this often
+PROJECT_LIST_MAX_AGE = 300.0  # a server runs for days: projects created or deleted since show up this soon
 UPDATE_STATUSES = ("resolved", "unresolved", "ignored")
 _TIME: TypeAdapter[datetime | None] = TypeAdapter(Time)
 
@@ -279,6 +282,7 @@ class JentryBackend:
         self._projects: list[Project] | None = None
         self._projects_at = 0.0
         self._projects_lock = anyio.Lock()
+        self._labels_refused = False  # the projects list was refused once: get_issue shows ids only
 
     async def aclose(self) -> None:
         return None  # the Upstream belongs to the server, which closes it
@@ -352,8 +356,8 @@ class JentryBackend:
 
     async def _project_list(self, refresh: bool = False) -> list[Project]:
         async with self._projects_lock:
-            stale = time.monotonic() - self._projects_at > PROJECT_CACHE_TTL
-            if self._projects is None or (refresh and stale):
+            age = time.monotonic() - self._projects_at
+            if self._projects is None or (refresh and age > PROJECT_CACHE_TTL) or age > PROJECT_LIST_MAX_AGE:
                 return await self._fetch_projects()
             return self._projects
 
@@ -456,39 +460,107 @@ class JentryBackend:
         need: int,
         tick: Callable[[Stream, int], Awaitable[None]],
     ) -> None:
-        """Fetch pages of one project from its position until `need` matches, the end, or the budget."""
-        page, index, anchor = s.start.page, s.start.index, s.start.anchor
+        """Fetch pages of one project from its position until `need` matches, the end, or the budget.
+
+        The first round trip fetches concurrently what this call surely needs: the position's page, the next
+        one when (unfiltered) the rest of this page cannot fill `need`, and, when resuming at a page
+        boundary, the page before (to find the anchor: issues resolved since the last call move the rest up
+        into it)."""
+        sort = plan.params["sort"]
+        page, index = s.start.page, s.start.index
         s.resume = s.start
+        boundary = s.start.anchor is not None and index == 0 and page > 1
+        first = ([page - 1] if boundary else []) + [page]
+        if plan.predicate is None and page_size - index < need and SCAN_PAGES > 1 and not s.start.last:
+            first.append(page + 1)  # unfiltered, the rest of this page surely falls short
+        fetched = await self._gather(
+            [lambda n=n: self._issue_page(s.project, plan, page_size, n) for n in first]
+        )
+        ready = dict(zip(first, fetched, strict=True))
+        carried: list[Issue] = []
+        if s.start.anchor is not None:
+            carried, index = await self._realign(s, plan, page_size, ready)
+        for issue in carried:  # moved up out of `page` since the last call, not shown yet: they come first
+            s.scanned += 1
+            s.frontier = issue
+            if plan.matches(issue):
+                s.hits.append(Hit(issue, Position(page, 0, issue.id, sort_value(issue, sort))))
         while len(s.hits) < need and s.pages < SCAN_PAGES:
-            issues, more = await self._issue_page(s.project, plan, page_size, page)
-            if s.pages == 0 and anchor is not None:
-                # Page numbers drift when issues are added or move; the anchor (the issue shown just before
-                # this position) re-synchronizes within the page, so nothing is repeated.
-                ids = [i.id for i in issues]
-                if anchor in ids:
-                    index = ids.index(anchor) + 1
-                elif index > 0:
-                    s.shifted = True
+            if page in ready:
+                issues, more = ready.pop(page)
+            else:
+                issues, more = await self._issue_page(s.project, plan, page_size, page)
             s.pages += 1
             n = len(issues)
+            # A bound on the sort key ends the scan early, trusted only when this page is in the order it
+            # assumes (largest first): a server sorting the other way is scanned in full, not cut short.
+            can_stop = plan.stop is not None and _descending(issues, sort)
             for i in range(index, n):
                 issue = issues[i]
                 s.scanned += 1
+                if can_stop and plan.past_end(issue):
+                    await tick(s, page)
+                    s.exhausted, s.resume = True, None
+                    return
                 s.frontier = issue
+                key = sort_value(issue, sort)
                 if i + 1 < n:
-                    after: Position | None = Position(page, i + 1, issue.id)
+                    after: Position | None = Position(page, i + 1, issue.id, key, not more)
                 else:
-                    after = Position(page + 1, 0, issue.id) if more else None
+                    after = Position(page + 1, 0, issue.id, key) if more else None
                 if plan.matches(issue):
                     s.hits.append(Hit(issue, after))
             await tick(s, page)
             if not more:
                 s.exhausted, s.resume = True, None
                 return
-            anchor = issues[-1].id if issues else anchor
             page, index = page + 1, 0
-            s.resume = Position(page, 0, anchor)
+            last = issues[-1] if issues else None
+            s.resume = (
+                Position(page, 0, last.id, sort_value(last, sort))
+                if last
+                else Position(page, 0, s.resume.anchor, s.resume.key)
+            )
         s.paused = len(s.hits) < need
+
+    async def _realign(
+        self,
+        s: Stream,
+        plan: JentryPlan,
+        page_size: int,
+        ready: dict[int, tuple[list[Issue], bool]],
+    ) -> tuple[list[Issue], int]:
+        """Page numbers drift when issues are added, resolved or move between calls; the anchor (the issue
+        just before the position) finds the place again. Returns the issues of the page before that still
+        follow the anchor, and the index in the position's page to resume at."""
+        start, sort = s.start, plan.params["sort"]
+        issues = ready[start.page][0]
+        ids = [i.id for i in issues]
+        if start.anchor in ids:
+            return [], ids.index(start.anchor) + 1
+        before: list[Issue] = []
+        if start.page > 1:
+            if start.page - 1 not in ready:  # a mid-page position whose anchor moved up a page
+                ready[start.page - 1] = await self._issue_page(s.project, plan, page_size, start.page - 1)
+            before = ready.pop(start.page - 1)[0]
+            ids = [i.id for i in before]
+            if start.anchor in ids:
+                return before[ids.index(start.anchor) + 1 :], 0
+        # The anchor left the list (resolved, say): what sorts at or below its value then comes next. A tie
+        # with it may repeat an issue; nothing is skipped.
+        s.shifted = True
+        key = start.key
+        if key is None:
+            return [], start.index
+
+        def follows(issue: Issue) -> bool:
+            value = sort_value(issue, sort)
+            return value is None or value <= key
+
+        for n, issue in enumerate(before):
+            if follows(issue):
+                return before[n:], 0
+        return [], next((n for n, issue in enumerate(issues) if follows(issue)), len(issues))
 
     @staticmethod
     def _search_notes(
@@ -531,7 +603,21 @@ class JentryBackend:
 
     async def get_issue(self, ref: IssueRef) -> Issue:
         path = self._issue_path(ref)
-        reply = await self._on_issue(ref, self._call("GET", path, scope=ISSUE_READ))
+
+        async def fetch() -> Reply:
+            return await self._on_issue(ref, self._call("GET", path, scope=ISSUE_READ))
+
+        async def label() -> None:
+            # The issue names its project by id only; the slug (fetched once, alongside) reads better. Best
+            # effort: a token without project:read still gets the issue (and is not asked again).
+            try:
+                await self._project_list()
+            except StacklensError:
+                self._labels_refused = True
+
+        wanted = self._projects is None and not self._labels_refused
+        jobs: list[Callable[[], Awaitable[Any]]] = [fetch] + ([label] if wanted else [])
+        reply = (await self._gather(jobs))[0]
         issue = issue_from_jentry(_dict(unwrap(reply.data)), self._slugs())
         if issue is None:
             raise UpstreamError(
@@ -600,11 +686,13 @@ class JentryBackend:
             )
         if kind == "oldest":
             oldest = matching[-1]
+            when = _event_time(oldest)
             if not everything:
                 raise NotSupported(
                     f"Jentry's API exposes only the {EVENT_WINDOW} most recent events of an issue, so its "
                     f"oldest event cannot be fetched. The oldest of those is {_event_id(oldest)} "
-                    f"({_event_time(oldest) or 'time unknown'}): pass event_id={_event_id(oldest)} to see it."
+                    f"({when.strftime('%Y-%m-%d %H:%M:%SZ') if when else 'time unknown'}): "
+                    f"pass event_id={_event_id(oldest)} to see it."
                 )
             return normalize_event(oldest)
         return normalize_event(matching[0])
@@ -945,6 +1033,12 @@ class JentryBackend:
             )
             entries = kept
         return AuditLog(entries=entries[:limit], notes=notes)
+
+
+def _descending(issues: list[Issue], sort: str) -> bool:
+    """The known sort values of `issues` never increase (the order Jentry's issue list is read in)."""
+    values = [v for v in (sort_value(i, sort) for i in issues) if v is not None]
+    return all(a >= b for a, b in itertools.pairwise(values))
 
 
 def _time_text(value: str, name: str) -> str:

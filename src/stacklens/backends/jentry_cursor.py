@@ -1,8 +1,8 @@
 """Jentry's cross-project search state: the opaque cursor and the merge of per-project issue streams.
 
-Each project is read in the server's own order and keeps its own position (page, index, and the id just
-before, to re-align when issues move between calls). The merge only ever takes a stream's next issue, so what
-a page shows of each project is a prefix: paging repeats and skips nothing.
+Each project is read in the server's own order and keeps its own position (page, index, and the id and sort
+value of the issue just before, to re-align when issues move between calls). The merge only ever takes a
+stream's next issue, so what a page shows of each project is a prefix: paging repeats and skips nothing.
 """
 
 from __future__ import annotations
@@ -32,11 +32,15 @@ _CURSOR_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 @dataclass(frozen=True)
 class Position:
-    """Where a project's issue stream resumes: `index` within server `page`; `anchor` = the id just before."""
+    """Where a project's issue stream resumes: `index` within server `page`; `anchor` = the id just before,
+    `key` = its sort value then (to find the place again when the anchor itself left the list); `last` =
+    `page` was the stream's last page then (the next one is not fetched ahead)."""
 
     page: int = 1
     index: int = 0
     anchor: str | None = None
+    key: float | None = None
+    last: bool = False
 
 
 @dataclass
@@ -52,12 +56,17 @@ def encode_cursor(state: CursorState) -> str:
         "v": 1,
         "f": state.fingerprint,
         "n": state.page_size,
-        "p": {pid: [p.page, p.index, p.anchor] for pid, p in sorted(state.positions.items())},
+        # Keys rounded up to whole numbers (seconds): shorter, and a realignment by key then leans to
+        # repeating a tie rather than skipping one.
+        "p": {
+            pid: [p.page, p.index, p.anchor, None if p.key is None else math.ceil(p.key), int(p.last)]
+            for pid, p in sorted(state.positions.items())
+        },
         "d": sorted(state.done),
     }
     raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
     digest = hashlib.sha256(raw).hexdigest()[:12]
-    # Compressed: one position per project must fit the cursor parameter's 2000 characters.
+    # Compressed: one position per project must fit the cursor parameter (query.MAX_CURSOR characters).
     packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
     return CURSOR_PREFIX + packed + "." + digest
 
@@ -95,19 +104,32 @@ def decode_cursor(text: str, fingerprint: str) -> CursorState:
     state = CursorState(fingerprint, size, {}, set())
     for pid, value in positions.items():
         ok = (
-            isinstance(pid, str) and _CURSOR_ID.fullmatch(pid) and isinstance(value, list) and len(value) == 3
+            isinstance(pid, str)
+            and _CURSOR_ID.fullmatch(pid)
+            and isinstance(value, list)
+            and 3 <= len(value) <= 5  # shorter: cursors issued before key and last were carried
         )
         if ok:
-            page, index, anchor = value
+            page, index, anchor = value[:3]
+            key = value[3] if len(value) > 3 else None
+            last = value[4] if len(value) > 4 else 0
             ok = (
                 all(isinstance(v, int) and not isinstance(v, bool) for v in (page, index))
                 and 1 <= page <= 1_000_000
                 and 0 <= index <= 100
                 and (anchor is None or (isinstance(anchor, str) and _CURSOR_ID.fullmatch(anchor) is not None))
+                and (
+                    key is None
+                    or (isinstance(key, int | float) and not isinstance(key, bool) and math.isfinite(key))
+                )
+                and last in (0, 1)
+                and not isinstance(last, bool)
             )
         if not ok:
             raise InvalidInput(_BAD_CURSOR)
-        state.positions[pid] = Position(page, index, anchor)
+        state.positions[pid] = Position(
+            page, index, anchor, float(key) if key is not None else None, last == 1
+        )
     for pid in done:
         if not (isinstance(pid, str) and _CURSOR_ID.fullmatch(pid)) or pid in state.positions:
             raise InvalidInput(_BAD_CURSOR)
@@ -123,6 +145,12 @@ def search_fingerprint(f: IssueFilter, scope: str) -> str:
 
 
 # --- merging per-project streams --------------------------------------------------------------------
+
+
+def sort_value(issue: Issue, sort: str) -> float | None:
+    """The issue's value under `sort` as a number (larger first); None when it has none."""
+    number = sort_key(issue, sort)[0]
+    return number if math.isfinite(number) else None
 
 
 def sort_key(issue: Issue, sort: str) -> tuple[float, float]:
