@@ -354,7 +354,9 @@ def test_injected_instructions_stay_inside_the_data_block_and_change_nothing_els
     assert "Ignore previous instructions" in e_data
     assert "Ignore previous instructions" not in e_before + e_after
     fence = next(line for line in evil_text.split("\n") if line.endswith("text") and line.startswith("```"))
-    assert len(fence) - len("text") > 16  # longer than the longest backtick run inside
+    longest = max(len(run) for run in re.findall("`+", e_data))
+    assert len(fence) - len("text") > longest >= 3  # longer than the longest backtick run inside
+    assert len(fence) - len("text") <= 11  # long runs are shortened: a fence costs no more than 11 bytes
 
 
 def test_newlines_in_values_cannot_start_new_lines() -> None:

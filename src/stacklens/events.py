@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote, unquote
 
 from pydantic import Field
 
@@ -43,7 +46,8 @@ def is_secret_name(name: object) -> bool:
 
 
 _URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s'\"<>`]+")
-_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@?#\s]+@")
+# Up to the authority's last `@`: an unencoded `@` in a password (`u:p@ss@host`) must not leave `ss` behind.
+_USERINFO = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s]*@")
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)([A-Za-z0-9._~+/=-]{8,})")
 # `name=value`, `name: value`, `'name': 'value'` where the name looks secret.
 _SCHEME = r"(?:(?:bearer|basic|digest|token)\s+)?"  # `Authorization: Bearer x` → one redaction
@@ -85,7 +89,8 @@ def _redact_pairs(query: str, code: bool) -> str:
     parts = []
     for pair in query.split("&"):
         key, eq, value = pair.partition("=")
-        secret = eq and value and is_secret_name(key) and not (code and _TEMPLATE.search(value))
+        # `api%5Fkey` is `api_key` once decoded
+        secret = eq and value and is_secret_name(unquote(key)) and not (code and _TEMPLATE.search(value))
         parts.append(f"{key}={REDACTED}" if secret else pair)
     return "&".join(parts)
 
@@ -178,18 +183,68 @@ def _int(value: Any) -> int | None:
 def _bool(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
     if isinstance(value, str):
-        if value.lower() in ("true", "yes", "1"):
+        if value.strip().lower() in ("true", "yes", "1"):
             return True
-        if value.lower() in ("false", "no", "0"):
+        if value.strip().lower() in ("false", "no", "0"):
             return False
     return None
 
 
-def _lines(value: Any) -> list[str]:
+def _line_text(value: Any) -> str:
+    """A source line: a string as is; a number (`1 / 0` sent as data by a broken SDK) as its text."""
+    if isinstance(value, str):
+        return value.rstrip("\r\n")[:_TEXT_MAX]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _lines(value: Any, *, before: bool) -> list[str]:
+    """Context lines; entries that are not text become blank so the line numbers stay right. At most 50,
+    the ones next to the crash line (the renderer shows 3)."""
     if not isinstance(value, list):
         return []
-    return [v.rstrip("\r\n") if isinstance(v, str) else "" for v in value]
+    return [_line_text(v) for v in (value[-50:] if before else value[:50])]
+
+
+def _time(value: Any) -> datetime | None:
+    """Timestamps as upstreams send them → aware UTC: ISO strings (any offset, converted), epoch seconds or
+    milliseconds as numbers or numeric strings; anything else → None."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            except ValueError:
+                try:  # an HTTP-style date (`Mon, 01 Jan 2024 12:00:00 GMT`) from a proxy or an old SDK
+                    parsed = parsedate_to_datetime(text)
+                except (TypeError, ValueError, IndexError):
+                    return None
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else None
+    seconds = float(value)
+    if seconds != seconds or seconds <= 0:  # NaN, 0 and negatives are "unset", not 1970
+        return None
+    if seconds > 1e11:  # milliseconds (JS `Date.now()`)
+        seconds /= 1000
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _addr(value: Any) -> str | None:
+    """An instruction address: hex as sent; a number (some SDKs send integers) as hex too."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return hex(value) if value >= 0 else None
+    text = _str(value)
+    return text[:40] if text else None
 
 
 def compact_repr(value: Any, limit: int = 200) -> str:
@@ -266,7 +321,12 @@ class ExceptionInfo(Model):
     module: Text = None
     mechanism: Text = None
     handled: bool | None = None
+    signal: Text = Field(default=None, description="Native crash: signal / Mach exception / errno names")
     thread_id: Text = None
+    exception_id: int | None = Field(default=None, description="Exception groups: this exception's id")
+    parent_id: int | None = Field(default=None, description="Exception groups: the id of its parent")
+    source: Text = Field(default=None, description="How the parent holds it: `__cause__`, `exceptions[0]`…")
+    is_group: bool = False
     frames: list[Frame] = Field(default_factory=list, description="Oldest first: the crash frame is last")
 
 
@@ -313,6 +373,7 @@ class Event(Model):
     stacktrace: list[Frame] = Field(default_factory=list, description="A top-level stacktrace (no exception)")
     breadcrumbs: list[Breadcrumb] = Field(default_factory=list)
     request: Request | None = None
+    template: Frame | None = Field(default=None, description="Template errors: the template's location")
     evidence: list[tuple[str, str]] = Field(default_factory=list, description="Issue-platform evidence")
 
     def tag(self, key: str) -> str | None:
@@ -326,6 +387,8 @@ class Event(Model):
 
 
 def _vars(raw: Any) -> dict[str, str] | None:
+    if isinstance(raw, list):  # positional (some PHP/JS SDKs): name them by index
+        raw = {f"[{i}]": v for i, v in enumerate(raw[:20])}
     if not isinstance(raw, dict) or not raw:
         return None
     out: dict[str, str] = {}
@@ -343,39 +406,51 @@ def _vars(raw: Any) -> dict[str, str] | None:
 
 def _context_pairs(pairs: Any, lineno: int | None) -> tuple[list[str], str | None, list[str]]:
     """Sentry REST `context: [[lineNo, line], …]` → (pre, line, post) around `lineno`."""
-    rows = [(p[0], p[1]) for p in pairs if isinstance(p, list | tuple) and len(p) >= 2] if pairs else []
+    if not isinstance(pairs, list):
+        return [], None, []
+    rows = [(p[0], p[1]) for p in pairs if isinstance(p, list | tuple) and len(p) >= 2]
     if not rows:
         return [], None, []
     at = next((i for i, (n, _) in enumerate(rows) if _int(n) == lineno), None)
     if at is None:
         return [], None, []
-    text = [r[1] if isinstance(r[1], str) else "" for r in rows]
+    text = [_line_text(r[1]) for r in rows]
     return text[:at], text[at], text[at + 1 :]
 
 
 def _frame(raw: dict[str, Any]) -> Frame:
     lineno = _int(_get(raw, "lineno", "lineNo", "line"))
     lineno = lineno if lineno and lineno > 0 else None  # 0 = unknown (Unity, .NET)
-    context_line = raw.get("context_line")
-    pre, post = _lines(raw.get("pre_context")), _lines(raw.get("post_context"))
+    context_line = raw.get("context_line", raw.get("contextLine"))
+    pre = _lines(_get(raw, "pre_context", "preContext"), before=True)
+    post = _lines(_get(raw, "post_context", "postContext"), before=False)
     if context_line is None and raw.get("context"):
         pre, context_line, post = _context_pairs(raw.get("context"), lineno)
+    colno = _int(_get(raw, "colno", "colNo", "column"))
     return Frame(
-        function=_get(raw, "function", "rawFunction", "raw_function", "symbol"),
-        module=_get(raw, "module"),
-        filename=_get(raw, "filename") or None,
-        abs_path=_get(raw, "abs_path", "absPath") or None,
-        package=_get(raw, "package"),
-        platform=_get(raw, "platform"),
+        function=_name(_get(raw, "function", "rawFunction", "raw_function", "symbol")),
+        module=_name(_get(raw, "module")),
+        filename=_name(_get(raw, "filename")),
+        abs_path=_name(_get(raw, "abs_path", "absPath")),
+        package=_name(_get(raw, "package")),
+        platform=_name(_get(raw, "platform")),
         lineno=lineno,
-        colno=_int(_get(raw, "colno", "colNo", "column")),
+        colno=colno if colno and colno > 0 else None,
         in_app=_bool(_get(raw, "in_app", "inApp")),
-        context_line=context_line.rstrip("\r\n") if isinstance(context_line, str) else None,
+        context_line=_line_text(context_line) if context_line is not None else None,
         pre_context=pre,
         post_context=post,
         vars=_vars(raw.get("vars")),
-        instruction_addr=_str(_get(raw, "instruction_addr", "instructionAddr")),
+        instruction_addr=_addr(_get(raw, "instruction_addr", "instructionAddr")),
     )
+
+
+def _name(value: Any) -> str | None:
+    """A frame's names (function, file, module…): strings only (a dict there is damage), empty → None,
+    bounded (a 1 MB "function" must not cost 1 MB per regex in the in-app inference)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value[:1000] if isinstance(value, str) and value.strip() else None
 
 
 def _frames(stack: Any) -> list[Frame]:
@@ -383,7 +458,8 @@ def _frames(stack: Any) -> list[Frame]:
         return [_frame(f) for f in stack if isinstance(f, dict)]
     if not isinstance(stack, dict):
         return []
-    return [_frame(f) for f in stack.get("frames") or [] if isinstance(f, dict)]
+    frames = stack.get("frames")
+    return [_frame(f) for f in frames if isinstance(f, dict)] if isinstance(frames, list) else []
 
 
 def _stack_of(d: dict[str, Any]) -> list[Frame]:
@@ -405,17 +481,48 @@ def _exception_values(raw: Any) -> list[dict[str, Any]]:
     return _dicts(raw)
 
 
+def _signal(mech: dict[str, Any]) -> str | None:
+    """`SIGSEGV`, `EXC_BAD_ACCESS`, `ENOENT`… from the mechanism's meta (or the legacy top-level keys)."""
+    meta = mech.get("meta") if isinstance(mech.get("meta"), dict) else {}
+    names = []
+    for key in ("signal", "posix_signal", "mach_exception", "errno"):
+        part = meta.get(key, mech.get(key))
+        if not isinstance(part, dict):
+            continue
+        name = _str(_get(part, "name", "exception_name"))
+        number = _str(_get(part, "number", "exception"))
+        name = name or (
+            f"{'errno' if key == 'errno' else key.replace('_', ' ')} {number}" if number else None
+        )
+        if name:
+            code = _str(part.get("code_name"))
+            names.append(f"{name} {code}" if code else name)
+    ns_error = meta.get("ns_error")
+    if isinstance(ns_error, dict) and ns_error.get("code") is not None:
+        domain = _str(ns_error.get("domain"))
+        names.append(f"{domain or 'NSError'} {_str(ns_error.get('code'))}")
+    return " ".join(", ".join(names).split())[:120] or None
+
+
 def _exceptions(raw: Any) -> list[ExceptionInfo]:
     out = []
     for v in _exception_values(raw):
-        mech = v.get("mechanism") if isinstance(v.get("mechanism"), dict) else {}
+        mech = v.get("mechanism")
+        if isinstance(mech, str):  # old SDKs: the mechanism's type alone
+            mech = {"type": mech}
+        mech = mech if isinstance(mech, dict) else {}
         info = ExceptionInfo(
             type=_str(v.get("type")),
             value=_str(v.get("value")),
             module=_str(v.get("module")),
             mechanism=_str(mech.get("type")),
             handled=_bool(mech.get("handled")),
+            signal=_signal(mech),
             thread_id=_str(_get(v, "thread_id", "threadId")),
+            exception_id=_int(mech.get("exception_id")),
+            parent_id=_int(mech.get("parent_id")),
+            source=_str(mech.get("source")),
+            is_group=_bool(mech.get("is_exception_group")) is True,
             frames=_stack_of(v),
         )
         if info.type or info.value or info.frames:
@@ -451,12 +558,16 @@ def _message(raw: Any) -> str | None:
     if not isinstance(template, str) or not template:
         return None
     params = raw.get("params")
-    if params:
+    if params and not _HUGE_WIDTH.search(template):
         try:
             return template % (tuple(params) if isinstance(params, list) else params)
-        except (TypeError, ValueError, KeyError):
+        except Exception:  # any %-mismatch (TypeError, OverflowError on `%c`…): the template says enough
             return template
     return template
+
+
+# `%99999999s` would allocate gigabytes; a real log template has no such width.
+_HUGE_WIDTH = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(?:\*|\d{4,})|%[-+ #0]*\d*\.(?:\*|\d{4,})")
 
 
 def _pairs(value: Any) -> Iterator[tuple[Any, Any]]:
@@ -479,7 +590,12 @@ def _request(raw: Any) -> Request | None:
     if isinstance(query, str):
         qs = query.lstrip("?")
     else:
-        qs = "&".join(f"{k}={'' if v is None else v}" for k, v in _pairs(query) if k is not None)
+        # Pairs are decoded values: encode them, or `token=a&b` would split into `token=[redacted]&b`.
+        qs = "&".join(
+            f"{quote(str(k), safe='[]')}={'' if v is None else quote(_str(v) or '', safe='/:,[]@')}"
+            for k, v in _pairs(query)
+            if k is not None
+        )
     if qs and "?" not in url:
         url = f"{url}?{qs}"
     fragment = _str(raw.get("fragment"))
@@ -509,7 +625,8 @@ def _breadcrumbs(raw: Any) -> list[Breadcrumb]:
     crumbs = _dicts(raw)[-100:]  # no caller asks for more than 100
     out = []
     for c in crumbs:
-        data = c.get("data") if isinstance(c.get("data"), dict) else None
+        raw_data = c.get("data")
+        data = raw_data if isinstance(raw_data, dict) else None
         message = _str(c.get("message"))
         summary = None
         if data and (c.get("type") == "http" or c.get("category") in ("http", "httplib", "xhr", "fetch")):
@@ -520,9 +637,11 @@ def _breadcrumbs(raw: Any) -> list[Breadcrumb]:
             summary = scrub_text(f"{head} [{code}]" if code else head) or None
         elif data:
             summary = _crumb_data(data)
+        elif raw_data not in (None, "", [], {}):  # a string or list where an object belongs: still the data
+            summary = scrub_text(compact_repr(raw_data, 300))
         out.append(
             Breadcrumb(
-                time=c.get("timestamp"),
+                time=_time(c.get("timestamp")),
                 type=_str(c.get("type")),
                 category=_str(c.get("category")),
                 level=_str(c.get("level")),
@@ -541,9 +660,17 @@ def _tags(raw: Any) -> list[tuple[str, str]]:
         k, v = str(key), "" if value is None else _str(value) or ""
         if k in ("sentry:user", "user") and not v.startswith("id:"):
             continue  # emails, usernames and IPs are not ours to repeat
+        if k.lower() in _PII_TAGS:
+            continue
         out.append((k, REDACTED if is_secret_name(k) else scrub_text(v)))
     return out
 
+
+# Tags that carry the user's email, name or IP (DESIGN §4.6: the user is shown as an id only).
+_PII_TAGS = frozenset(
+    {"user.email", "user.ip", "user.ip_address", "user.username", "user.name", "email", "ip", "ip_address",
+     "client_ip", "user_email", "username"}
+)  # fmt: skip
 
 _CONTEXT_KINDS = ("runtime", "os", "browser", "device")
 
@@ -598,6 +725,7 @@ _ALIASES = {
     "breadcrumbs": ("breadcrumbs", "sentry.interfaces.Breadcrumbs"),
     "request": ("request", "sentry.interfaces.Http"),
     "user": ("user", "sentry.interfaces.User"),
+    "template": ("template", "sentry.interfaces.Template"),
 }
 
 
@@ -646,6 +774,10 @@ def _fill_from_threads(exceptions: list[ExceptionInfo], threads: list[Thread]) -
             exc.frames = match.frames
 
 
+# When it happened, best first (a damaged first choice falls through to the next).
+_TIME_KEYS = ("dateCreated", "timestamp", "datetime", "dateReceived", "receivedAt", "received")
+
+
 def normalize_event(raw: dict[str, Any]) -> Event:
     """One upstream event (Sentry REST or SDK/Jentry shape, auto-detected) → `Event`. Never raises on odd
     input: unknown or damaged parts are left out."""
@@ -673,9 +805,10 @@ def normalize_event(raw: dict[str, Any]) -> Event:
     server = _str(raw.get("server_name"))
     if server and "server_name" not in tag:
         tags.append(("server_name", server))
+    template = ifaces.get("template")
     return Event(
         id=_str(_get(raw, "eventID", "event_id", "id")) or "",
-        time=_get(raw, "dateCreated", "timestamp", "datetime", "dateReceived", "receivedAt", "received"),
+        time=next(filter(None, map(_time, (raw.get(k) for k in _TIME_KEYS))), None),
         title=scrub_text(title) if title else None,
         message=message,
         level=_str(raw.get("level")) or tag.get("level"),
@@ -694,6 +827,7 @@ def normalize_event(raw: dict[str, Any]) -> Event:
         stacktrace=_stack_of({"stacktrace": ifaces.get("stacktrace")}),
         breadcrumbs=_breadcrumbs(ifaces.get("breadcrumbs")),
         request=_request(ifaces.get("request")),
+        template=_frame(template) if isinstance(template, dict) else None,
         evidence=_evidence(raw.get("occurrence")),
     )
 
@@ -769,8 +903,14 @@ def package_of(frame: Frame) -> str:
     if frame.package:  # a native image path, or a .NET assembly name with its version
         return frame.package.split(",")[0].replace("\\", "/").rsplit("/", 1)[-1]
     if frame.module:
-        parts = frame.module.split(".")
+        parts = frame.module.removeprefix("Elixir.").split(".")  # Elixir modules all start `Elixir.`
         return ".".join(parts[:2]) if _LIBRARY_MODULE.match(frame.module) and len(parts) > 2 else parts[0]
     if path:
         return path.replace("\\", "/").rsplit("/", 1)[-1]
+    m = _NAMESPACE.match(frame.function or "")
+    if m:  # Unity/.NET frames without file or module: `UnityEngine.UI.Button.Press ()` → UnityEngine
+        return m.group(1)
     return "native"
+
+
+_NAMESPACE = re.compile(r"([A-Za-z_][\w]*)\.[A-Za-z_][\w`\[\]]*[.:]")

@@ -3,15 +3,17 @@
 DESIGN §4. What a developer needs first (exception types and values, their own frames with file, function
 and line, the crash line with its source) always survives; the rest is cut to fit a byte budget in a fixed
 order (local variables, breadcrumbs, tags/contexts, other exceptions' frames, …). Everything that came from
-the application is inside one fenced block whose fence is longer than any backtick run in it, so event text
-can neither close it nor pose as instructions. No I/O.
+the application is inside one fenced block whose fence is longer than any backtick run in it (runs past 10
+are shortened, so the fence stays short), so event text can neither close it nor pose as instructions; control
+characters, terminal escapes, line separators and bidi overrides in it are shown as `\\uXXXX`. No I/O.
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -81,7 +83,11 @@ class ExceptionOut(Model):
     module: str | None = None
     mechanism: str | None = None
     handled: bool | None = None
-    role: Literal["only", "outermost", "caused by", "root cause"] = "only"
+    signal: str | None = Field(default=None, description="Native crash: signal / Mach exception names")
+    role: Literal["only", "outermost", "caused by", "root cause", "in group"] = "only"
+    relation: str | None = Field(
+        default=None, description="Exception groups: how it hangs off its parent (`exceptions[0] of [1]`)"
+    )
     frame_count: int = 0
     frames: list[FrameItem] = Field(default_factory=list, description="Oldest first: the crash frame is last")
 
@@ -123,9 +129,12 @@ class TrimmedEvent(Model):
     logger: str | None = None
     handled: bool | None = None
     mechanism: str | None = None
+    signal: str | None = None
     message: str | None = None
+    template: FrameOut | None = Field(default=None, description="Template errors: where in the template")
     exceptions: list[ExceptionOut] = Field(default_factory=list, description="Outermost first")
     more_exceptions: list[str] = Field(default_factory=list, description="Chain members beyond the cap")
+    exception_count: int = Field(default=0, description="Exceptions in the event, shown or not")
     stack: StackOut | None = Field(default=None, description="Thread or top-level stack when no exception")
     request: RequestOut | None = None
     user_id: str | None = None
@@ -323,9 +332,15 @@ _QUALIFIED = (".java", ".kt", ".scala", ".groovy", ".cs", ".clj")
 
 def _function(f: Frame) -> str | None:
     fn = f.function
-    if fn and f.module and (f.filename or "").endswith(_QUALIFIED) and "." not in fn:
+    qualified = (f.filename or "").endswith(_QUALIFIED) or (
+        not (f.filename or f.abs_path) and _DOTTED.fullmatch(f.module or "") is not None
+    )  # a .NET/JVM frame without a file: its class is all that says where
+    if fn and f.module and qualified and "." not in fn:
         fn = f"{f.module}.{fn}"  # JVM/.NET readers expect Class.method
     return _cut(fn, 100) if fn else None
+
+
+_DOTTED = re.compile(r"[A-Za-z_$][\w$`]*(?:\.[A-Za-z_$<][\w$`<>]*)+")
 
 
 def _indent(line: str) -> int:
@@ -337,6 +352,8 @@ def _source(f: Frame, radius: int) -> list[SourceLine]:
     if f.context_line is None:
         return []
     pre = f.pre_context[-radius:] if radius else []
+    if f.lineno is not None:
+        pre = pre[max(0, len(pre) - (f.lineno - 1)) :]  # more lines before line 3 than 2 is damage
     post = f.post_context[:radius] if radius else []
     start = (f.lineno - len(pre)) if f.lineno is not None else None
     numbered = [
@@ -369,9 +386,8 @@ def _frame_out(f: Frame, app: bool, crash: bool, *, code: bool, source: int | No
         file=_file(f),
         line=f.lineno,
         column=f.colno or None,
-        address=_cut(f.instruction_addr, 40) or None
-        if not (f.function or f.filename or f.abs_path)
-        else None,
+        # Without a line number the address is the frame's location (symbolicate it, match it to an image).
+        address=_cut(f.instruction_addr, 40) or None if f.lineno is None else None,
         package=_cut(package_of(f), 60) if f.package and not (f.filename or f.abs_path) else None,
         in_app=app,
         crash=crash,
@@ -404,40 +420,46 @@ def _frame_items(
     detail: Literal["full", "app", "none"],
     primary: bool,
     plan: _Plan,
+    cache: dict[tuple[int, int, bool, int | None, bool], FrameOut],
 ) -> list[FrameItem]:
     if detail == "none":
         return []
+    # Which selection items show, and the frame cap, first: on a 10,000-frame stack with frames="all" only
+    # the kept newest frames are built, on every rung of the budget ladder.
+    slots = [
+        it
+        for it in sel.items
+        if (it[0] == "frame" and (detail != "app" or flags[it[1]] or it[1] == sel.crash))
+        or (it[0] == "hidden" and detail == "full")
+        or it[0] == "repeated"
+    ]
+    shown = [i for i, it in enumerate(slots) if it[0] == "frame"]
     items: list[FrameItem] = []
-    for kind, a, b, c in sel.items:
-        if kind == "frame":
-            if detail == "app" and not flags[a] and a != sel.crash:
-                continue
-            is_crash_app = primary and a == sel.crash_app
-            items.append(
-                _frame_out(
-                    frames[a],
-                    flags[a],
-                    a == sel.crash,
-                    code=(plan.code or a in (sel.crash, sel.crash_app)) and detail == "full",
-                    source=plan.radius if is_crash_app else None,
-                    vars_=plan.vars and is_crash_app,
-                )
-            )
-        elif kind == "hidden":
-            if detail == "full":
-                items.append(HiddenFrames(count=c, packages=_packages(frames, a, b)))
-        else:
-            items.append(RepeatedFrames(frames=a, times=b))
-    shown = [i for i, it in enumerate(items) if isinstance(it, FrameOut)]
     if len(shown) > cap:
         cut_at = shown[len(shown) - cap]  # keep the newest `cap` frames
-        dropped = items[:cut_at]
-        count = sum(
-            1 if isinstance(it, FrameOut) else it.count if isinstance(it, HiddenFrames) else 0
-            for it in dropped
-        )
-        in_app = sum(1 for it in dropped if isinstance(it, FrameOut) and it.in_app)
-        items = [OmittedFrames(count=count, in_app=in_app), *items[cut_at:]]
+        dropped = slots[:cut_at]
+        count = sum(1 if k == "frame" else c if k == "hidden" else 0 for k, _, _, c in dropped)
+        in_app = sum(1 for k, a, _, _ in dropped if k == "frame" and flags[a])
+        items.append(OmittedFrames(count=count, in_app=in_app))
+        slots = slots[cut_at:]
+    for kind, a, b, c in slots:
+        if kind == "frame":
+            is_crash_app = primary and a == sel.crash_app
+            code = (plan.code or a in (sel.crash, sel.crash_app)) and detail == "full"
+            source = plan.radius if is_crash_app else None
+            vars_ = plan.vars and is_crash_app
+            # The ladder rebuilds the event up to ~15 times: build each distinct frame rendering once.
+            key = (id(frames), a, code, source, vars_)
+            out = cache.get(key)
+            if out is None:
+                out = cache[key] = _frame_out(
+                    frames[a], flags[a], a == sel.crash, code=code, source=source, vars_=vars_
+                )
+            items.append(out)
+        elif kind == "hidden":
+            items.append(HiddenFrames(count=c, packages=_packages(frames, a, b)))
+        else:
+            items.append(RepeatedFrames(frames=a, times=b))
     return items
 
 
@@ -451,6 +473,7 @@ class _Trimmer:
         self.crumbs = min(max(0, breadcrumbs), MAX_CRUMBS)
         self._flags: dict[int, list[bool]] = {}
         self._sel: dict[int, _Selection] = {}
+        self._frames_out: dict[tuple[int, int, bool, int | None, bool], FrameOut] = {}
         self.stack_frames, self.stack_label = self._fallback_stack()
 
     def _fallback_stack(self) -> tuple[list[Frame], str]:
@@ -494,6 +517,9 @@ class _Trimmer:
         )
         if ev.message and not self._message_repeats_title():
             out.message = _cut(ev.message, max(plan.value_cut, 500))
+        tpl = ev.template
+        if tpl is not None and (tpl.filename or tpl.abs_path or tpl.context_line):
+            out.template = _frame_out(tpl, True, False, code=True, source=None, vars_=False)
         self._exceptions(out, plan)
         if self.stack_frames:
             flags, sel = self._prepared(self.stack_frames)
@@ -501,7 +527,14 @@ class _Trimmer:
                 label=self.stack_label,
                 frame_count=len(self.stack_frames),
                 frames=_frame_items(
-                    self.stack_frames, flags, sel, cap=plan.cap, detail="full", primary=True, plan=plan
+                    self.stack_frames,
+                    flags,
+                    sel,
+                    cap=plan.cap,
+                    detail="full",
+                    primary=True,
+                    plan=plan,
+                    cache=self._frames_out,
                 ),
             )
         if ev.request and (ev.request.method or ev.request.url):
@@ -514,7 +547,13 @@ class _Trimmer:
             tags = [(k, v) for k, v in ev.tags if k not in shown and not k.startswith("_")]
             out.tags = [TagOut(key=_cut(k, 40), value=_cut(v, 80)) for k, v in tags[:20]]
             out.contexts = {_cut(k, 40): _cut(v, 120) for k, v in list(ev.contexts.items())[:5]}
-        out.evidence = [TagOut(key=_cut(k, 40), value=_cut(v, 200)) for k, v in ev.evidence]
+        evidence = [(_cut(k, 40), _cut(v, 200)) for k, v in ev.evidence]
+        said = [out.title or "", *(v for _, v in evidence)]
+        out.evidence = [  # `Transaction: POST /x` after `Regression: POST /x got slower` says nothing new
+            TagOut(key=k, value=v)
+            for k, v in evidence
+            if not (len(v) >= 8 and any(v in other and v != other for other in said))
+        ]
         out.breadcrumbs_total = len(ev.breadcrumbs)
         if plan.crumbs:
             out.breadcrumbs = [
@@ -532,6 +571,8 @@ class _Trimmer:
         """Upstreams echo the title (or `Type value culprit`) as the message: don't say it twice."""
         ev = self.event
         msg, title = _alnum(ev.message), _alnum(ev.title)
+        if not msg:  # all punctuation (`!!!`, a backtick run): only an exact echo repeats
+            return (ev.message or "").strip() == (ev.title or "").strip()
         if msg in title or (title and title in msg):
             return True
         kind = _alnum(ev.exceptions[-1].type) if ev.exceptions else ""
@@ -543,23 +584,34 @@ class _Trimmer:
             return
         outer = chain[-1]
         out.handled, out.mechanism = outer.handled, _cut(outer.mechanism, 40) or None
-        n = len(chain)
+        out.signal = _cut(outer.signal, 120) or None
+        n = out.exception_count = len(chain)
         order = list(range(n - 1, -1, -1))  # outermost first
         full = order[: EXCEPTION_CAP - 1] + ([0] if n > EXCEPTION_CAP else [])
         full = full if n > EXCEPTION_CAP else order
+        tree = _is_tree(chain)
+        shown_at = {chain[idx].exception_id: i for i, idx in enumerate(full, 1)}
         for idx in full:
             exc = chain[idx]
-            role: Literal["only", "outermost", "caused by", "root cause"] = (
+            role: Literal["only", "outermost", "caused by", "root cause", "in group"] = (
                 "only"
                 if n == 1
                 else "outermost"
                 if idx == n - 1
+                else ("in group" if (exc.source or "").startswith("exceptions") else "caused by")
+                if tree
                 else "root cause"
                 if idx == 0
                 else "caused by"
             )
             primary = idx == n - 1
-            out.exceptions.append(self._exception(exc, role, primary, plan))
+            item = self._exception(exc, role, primary, plan)
+            if tree and idx != n - 1 and exc.parent_id is not None:
+                parent = shown_at.get(exc.parent_id)
+                where = f"[{parent}]" if parent else f"exception {exc.parent_id}"
+                how = _RELATION.get(exc.source or "", _cut(exc.source, 30) or "child")
+                item.relation = f"{how} of {where}"
+            out.exceptions.append(item)
         skipped = [chain[i] for i in order if i not in full]
         out.more_exceptions = [_cut(_exc_label(e, 120), 160) for e in skipped[:20]]
         if len(skipped) > 20:
@@ -574,12 +626,33 @@ class _Trimmer:
             module=_cut(exc.module, 80) or None,
             mechanism=_cut(exc.mechanism, 40) or None,
             handled=exc.handled,
+            signal=_cut(exc.signal, 120) or None,
             role=role,  # type: ignore[arg-type]
             frame_count=len(exc.frames),
             frames=_frame_items(
-                exc.frames, flags, sel, cap=plan.cap, detail=detail, primary=primary, plan=plan
+                exc.frames,
+                flags,
+                sel,
+                cap=plan.cap,
+                detail=detail,
+                primary=primary,
+                plan=plan,
+                cache=self._frames_out,
             ),
         )
+
+
+# Python's words for how a chained exception hangs off its parent.
+_RELATION = {"__cause__": "cause", "__context__": "context"}
+
+
+def _is_tree(chain: list[ExceptionInfo]) -> bool:
+    """Exception groups (`exception_id`/`parent_id`, a parent with several children): not a linear chain,
+    so "caused by … root cause" would be false; each exception then names its parent instead."""
+    if any(e.is_group for e in chain):
+        return True
+    parents = [e.parent_id for e in chain if e.parent_id is not None and e.exception_id is not None]
+    return len(parents) != len(set(parents))
 
 
 def _alnum(text: str | None) -> str:
@@ -593,12 +666,15 @@ def _crumb_text(message: str | None, data: str | None) -> str:
 
 
 _PLAIN_MODULES = ("builtins", "exceptions", "__builtin__", "__main__", "java.lang")
+_MODULE = re.compile(r"[\w$]+(?:(?:\.|::)[\w$]+)*")
 
 
 def _exc_label(exc: ExceptionInfo | ExceptionOut, value_cut: int) -> str:
     kind = exc.type or "Error"
-    if exc.module and exc.module not in _PLAIN_MODULES and exc.module not in kind and "." not in kind:
-        kind = f"{exc.module}.{kind}"
+    # A module is a dotted name; PHP SDKs put `file:line` there, which is no prefix for a type.
+    module = exc.module if exc.module and _MODULE.fullmatch(exc.module) else None
+    if module and module not in _PLAIN_MODULES and module not in kind and "." not in kind:
+        kind = f"{module}.{kind}"
     value = _cut(exc.value, value_cut)
     return f"{kind}: {value}" if value else kind
 
@@ -607,7 +683,7 @@ def _exc_label(exc: ExceptionInfo | ExceptionOut, value_cut: int) -> str:
 
 
 def _when(t: datetime | None) -> str:
-    return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else "?"
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if t else "?"
 
 
 def _frame_lines(items: list[FrameItem]) -> list[str]:
@@ -637,6 +713,8 @@ def _one_frame(f: FrameOut) -> list[str]:
     else:
         head = f.function or f.address or "?"
         head += f" ({f.package})" if f.package else "" if f.function else " (native)"
+    if f.address and (f.file or f.function):
+        head += f" at {f.address}"
     if not f.in_app:
         head += " [lib]"
     lines = [f"{head}: {f.code}" if f.code else head]
@@ -659,11 +737,12 @@ def _facts_line(t: TrimmedEvent) -> str:
     """One line: handled/mechanism, id, time, environment, release; platform and level only when they add
     something (a runtime context or source files already say the platform; an exception already says error)."""
     facts = []
+    how = ", ".join(x for x in (t.mechanism, t.signal) if x)
     if t.handled is not None:
         state = "handled" if t.handled else "unhandled"
-        facts.append(f"{state} ({t.mechanism})" if t.mechanism else state)
-    elif t.mechanism:
-        facts.append(f"mechanism {t.mechanism}")
+        facts.append(f"{state} ({how})" if how else state)
+    elif how:
+        facts.append(f"mechanism {how}")
     if t.id:
         facts.append(f"event {t.id}")
     if t.time:
@@ -688,15 +767,25 @@ def _transaction_repeats(t: TrimmedEvent) -> bool:
     return any(tx == s or (len(tx) >= 8 and tx in s) for s in said if s)
 
 
+def _same_text(a: str, b: str) -> bool:
+    """Equal, or equal up to where one of them was cut (`…`): a long `Type: value` title cut at 300
+    characters is still the exception's label, not something else to say."""
+    if a == b:
+        return True
+    if a.endswith("…") and b.startswith(a[:-1]):
+        return True
+    return b.endswith("…") and a.startswith(b[:-1])
+
+
 def _body(t: TrimmedEvent) -> list[str]:
     lines = []
     first = t.title or ""
-    n = len(t.exceptions) + len(t.more_exceptions)
+    n = t.exception_count or len(t.exceptions)
     outer = t.exceptions[0] if t.exceptions else None
     if outer is not None and (outer.type or outer.value):
         label = _exc_label(outer, 10_000)
         plain = f"{outer.type}: {outer.value}" if outer.type and outer.value else outer.type or outer.value
-        if not first or first == plain:
+        if not first or _same_text(first, plain or ""):
             first = label  # the title is `Type: value`: say it once, with the module when there is one
     if first:
         lines.append(first)
@@ -709,6 +798,8 @@ def _body(t: TrimmedEvent) -> list[str]:
         lines.append(f"message: {t.message}")
     for ev in t.evidence:
         lines.append(f"{ev.key}: {ev.value}")
+    if t.template is not None:
+        lines.append("template: " + _one_frame(t.template)[0])
     if t.exceptions:
         lines += [""] if lines else []
         if n == 1:
@@ -722,11 +813,22 @@ def _body(t: TrimmedEvent) -> list[str]:
                 lines.append(f"({e.frame_count} frames not shown)" if e.frame_count else "No stack trace.")
         else:
             lines.append(f"Exception chain ({n}), outermost first; frames most recent call last:")
+            stacks: dict[tuple[str, ...], int] = {}
             for i, e in enumerate(t.exceptions, 1):
                 prefix = {"caused by": "caused by ", "root cause": "root cause "}.get(e.role, "")
-                lines.append(f"[{i}] {prefix}{_exc_label(e, 10_000)}")
-                if e.frames:
-                    lines.extend(_frame_lines(e.frames))
+                prefix = f"{e.relation}: " if e.relation else prefix
+                label = _exc_label(e, 10_000)
+                if i == 1 and label == first and e.type:
+                    label = f"{e.type} (as above)"  # the first line named it in full already
+                lines.append(f"[{i}] {prefix}{label}")
+                shown = _frame_lines(e.frames)
+                same = stacks.get(tuple(shown))
+                if shown and same and sum(map(len, shown)) > 40:
+                    # JVM SDKs send each cause with the full stack: often the very same frames again.
+                    lines.append(f"(same frames as [{same}])")
+                elif shown:
+                    stacks.setdefault(tuple(shown), i)
+                    lines.extend(shown)
                 elif e.frame_count:
                     lines.append(f"({e.frame_count} frames not shown)")
                 else:
@@ -765,10 +867,7 @@ def _body(t: TrimmedEvent) -> list[str]:
 
 
 def _fenced(body: str) -> str:
-    longest, run = 0, 0
-    for ch in body:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
+    longest = max(map(len, _TICKS.findall(body)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}text\n{body}\n{fence}"
 
@@ -795,8 +894,25 @@ def _notes(t: TrimmedEvent, trimmed: list[str], budget: int, all_frames: bool) -
     return notes
 
 
+# Terminal escapes (colored logs), other control characters, Unicode line/paragraph separators and bidi
+# overrides: shown as escapes, so event text can neither redraw a terminal, nor break or reorder lines.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]{0,200}(?:\x07|\x1b\\)?|\x1b[@-_]?")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+_TICKS = re.compile("`+")
+_LONG_TICKS = re.compile("`{11,}…?")
+
+
+def _clean(text: str) -> str:
+    text = _ANSI.sub("", text) if "\x1b" in text else text
+    # A 5,000-backtick run says nothing a 10-backtick one doesn't, but would make the fence 5 KB long.
+    text = _LONG_TICKS.sub("``````````…", text).replace("\t", " ")
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def _assemble(t: TrimmedEvent, notes: list[str]) -> str:
-    return "\n".join([_PREFACE, _fenced("\n".join(_body(t))), *notes])
+    return "\n".join([_PREFACE, _fenced(_clean("\n".join(_body(t)))), *notes])
 
 
 def render_event(
@@ -824,5 +940,8 @@ def render_event(
     result.notes.append("The event text was cut at the size limit.")
     notes = "\n".join(result.notes)
     room = budget - len(_PREFACE.encode()) - len(notes.encode()) - 200
-    body = "\n".join(_body(result)).encode()[:room].decode(errors="ignore") + "\n… [cut at the size limit]"
+    body = (
+        _clean("\n".join(_body(result))).encode()[:room].decode(errors="ignore")
+        + "\n… [cut at the size limit]"
+    )
     return "\n".join([_PREFACE, _fenced(body), notes]), result
