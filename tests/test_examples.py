@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -181,13 +182,52 @@ def test_vscode_config_prompts_for_the_token_as_a_password() -> None:
     assert config["servers"]["stacklens"]["type"] == "stdio"
 
 
-def test_client_docs_json_blocks_parse() -> None:
-    doc = ROOT / "docs" / "clients.md"
-    if not doc.exists():
-        pytest.skip("docs/clients.md was merged into the README")
-    blocks = re.findall(r"```json\n(.*?)```", doc.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) >= 5
+def _readme_json_blocks() -> list[dict[str, Any]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```json\n(.*?)```", text, flags=re.S)
+    parsed = []
     for block in blocks:
-        text = block.strip()
-        config = json.loads("{" + text + "}" if text.startswith('"') else text)  # fragments: an "env" object
+        body = block.strip()
+        config = json.loads("{" + body + "}" if body.startswith('"') else body)  # fragments: an "env" object
         assert isinstance(config, dict)
+        parsed.append(config)
+    return parsed
+
+
+def test_readme_json_blocks_parse_and_match_the_example_files() -> None:
+    blocks = _readme_json_blocks()
+    assert len(blocks) >= 5
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("claude_desktop_config.json", "vscode-mcp.json", "cursor-mcp.json"):
+        assert f"(examples/{name})" in readme, f"README links examples/{name}"
+        example = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+        assert example in blocks, f"the README's block for {name} differs from the file"
+    for config in blocks:  # every env shown uses only real variables, and tokens only as placeholders
+        servers = config.get("mcpServers") or config.get("servers") or {}
+        envs = [entry.get("env", {}) for entry in servers.values()] or [config.get("env", {})]
+        for env in envs:
+            assert set(env) <= DESIGN_ENV, env
+            for var in TOKEN_VARS & set(env):
+                assert "your" in env[var] or env[var].startswith("${"), env[var]
+
+
+def test_readme_documents_every_tool_flag_and_variable() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    settings = demo_settings(resolve({"NETRC": os.devnull}, demo=True))
+    tools = anyio.run(_tool_params, settings)
+    for tool, params in tools.items():
+        assert f"`{tool}`" in readme, tool
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{tool}` |"))
+        for param in params:
+            assert f"`{param}" in row, (tool, param)
+    for flag in (f for action in parser()._actions for f in action.option_strings if f.startswith("--")):
+        if flag not in ("--help", "--version"):
+            assert f"`{flag}" in readme, flag
+    for var in DESIGN_ENV | {"STACKLENS_LOG_LEVEL"}:
+        assert var in readme, var
+
+
+async def _tool_params(settings: Any) -> dict[str, list[str]]:
+    async with Client(build_server(settings)) as client:
+        listed = await client.list_tools()
+    return {t.name: list((t.input_schema or {}).get("properties", {})) for t in listed.tools}

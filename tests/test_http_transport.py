@@ -91,6 +91,11 @@ def test_binds_loopback_by_default(dead_upstream, open_server, monkeypatch, capl
         cli.main(["--transport", "http", "--host", "0.0.0.0"])
     assert calls[-1]["host"] == "0.0.0.0"
     assert "without STACKLENS_HTTP_TOKEN" in caplog.text
+    assert "--allowed-host" in caplog.text  # else every client using the machine's name gets 421
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="stacklens"):
+        cli.main(["--transport", "http", "--host", "0.0.0.0", "--allowed-host", "mcp.internal"])
+    assert "--allowed-host" not in caplog.text
 
     # … and what the real process actually listens on
     if not Path("/proc/net/tcp").exists():

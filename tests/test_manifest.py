@@ -13,6 +13,7 @@ import pytest
 
 from stacklens import __version__
 from stacklens.cli import parser
+from stacklens.config import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
@@ -116,21 +117,108 @@ def test_package_arguments_are_real_flags(package: dict[str, Any]) -> None:
         assert arg["name"] in flags, f"{arg['name']} is not a stacklens flag"
         assert arg["description"].strip()
         assert arg.get("format", "string") in INPUT_FORMATS
+        assert "value" not in arg, "a fixed value would stop users from choosing"
         action = flags[arg["name"]]
-        if action.nargs == 0:  # a switch: the registry entry must not pass it a value
-            assert arg.get("format") == "boolean" and "value" not in arg
+        assert action.nargs != 0, f"{arg['name']}: registry clients pass a value after every named argument"
         if action.choices is not None:
             assert sorted(arg["choices"]) == sorted(action.choices)
+        if "default" in arg:
+            assert isinstance(arg["default"], str)
+            assert parser().parse_args([arg["name"], arg["default"]]) is not None
 
 
 def test_flags_parse_as_the_manifest_says(package: dict[str, Any]) -> None:
-    # What a registry client would build from the manifest must be accepted by the CLI.
-    argv: list[str] = []
-    for arg in package["packageArguments"]:
-        argv += [arg["name"]] if arg.get("format") == "boolean" else [arg["name"], arg["choices"][0]]
-    parsed = parser().parse_args(argv)
-    assert parsed.read_only is True
-    assert parsed.backend == "sentry"
+    # A switch alone, as a person types it …
+    parsed = parser().parse_args(["--read-only", "--backend", "jentry"])
+    assert (parsed.read_only, parsed.backend) == (True, "jentry")
+    # … and what a registry client builds: VS Code pushes `name` then `${input:…}` for every named argument
+    # without a value, the answer prefilled with `default` (or left empty).
+    for answers, read_only in [({}, False), ({"--read-only": "true"}, True), ({"--read-only": ""}, False)]:
+        argv: list[str] = []
+        for arg in package["packageArguments"]:
+            argv += [arg["name"], answers.get(arg["name"], arg.get("default", ""))]
+        parsed = parser().parse_args(argv)
+        assert parsed.read_only is read_only, argv
+        assert parsed.backend == "auto", argv
+    for choice in next(a for a in package["packageArguments"] if a["name"] == "--backend")["choices"]:
+        assert parser().parse_args(["--backend", choice]).backend == choice
+
+
+def test_environment_choices_and_defaults_are_accepted(package: dict[str, Any]) -> None:
+    # A client may set every variable to its default or leave it empty: both must start the server.
+    base = {"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o", "JENTRY_AUTH_TOKEN": "j"}
+    for var in package["environmentVariables"]:
+        if var["isSecret"] or var["name"] in base:
+            continue
+        values = [""] + ([var["default"]] if "default" in var else []) + var.get("choices", [])
+        for value in values:
+            settings = resolve({**base, var["name"]: value})
+            chosen = (
+                value if var["name"] == "STACKLENS_BACKEND" and value in ("sentry", "jentry") else "sentry"
+            )
+            assert settings.backend == chosen, (var["name"], value)
+            assert not settings.read_only, (var["name"], value)
+
+
+# The constraints of the 2025-12-11 schema that apply to this file (what the registry validates), restated
+# here: the network is not assumed, and tests never read ../shared.
+_STR: dict[str, Any] = {"type": "string"}
+_INPUT = {
+    "type": "object",
+    "properties": {
+        "choices": {"type": "array", "items": _STR}, "default": _STR, "description": _STR, "placeholder": _STR,
+        "format": {"enum": sorted(INPUT_FORMATS)}, "isRequired": {"type": "boolean"},
+        "isSecret": {"type": "boolean"}, "value": _STR, "name": _STR,
+        "variables": {"type": "object"}, "type": {"enum": ["named", "positional"]},
+        "isRepeated": {"type": "boolean"}, "valueHint": _STR,
+    },
+}  # fmt: skip
+REGISTRY_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "required": ["name", "description", "version"],
+    "properties": {
+        "$schema": {"type": "string", "format": "uri"},
+        "name": {"type": "string", "minLength": 3, "maxLength": 200, "pattern": "^[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+$"},
+        "title": {"type": "string", "minLength": 1, "maxLength": 100},
+        "description": {"type": "string", "minLength": 1, "maxLength": 100},
+        "version": {"type": "string", "maxLength": 255},
+        "websiteUrl": {"type": "string", "format": "uri"},
+        "repository": {
+            "type": "object", "required": ["url", "source"],
+            "properties": {"url": {"type": "string", "format": "uri"}, "source": _STR, "id": _STR, "subfolder": _STR},
+        },
+        "packages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["registryType", "identifier", "transport"],
+                "properties": {
+                    "registryType": _STR, "identifier": _STR, "runtimeHint": _STR,
+                    "registryBaseUrl": {"type": "string", "format": "uri"},
+                    "version": {"type": "string", "minLength": 1, "not": {"const": "latest"}},
+                    "transport": {"type": "object", "required": ["type"],
+                                  "properties": {"type": {"enum": ["stdio", "streamable-http", "sse"]}}},
+                    "packageArguments": {"type": "array", "items": {**_INPUT, "required": ["type"]}},
+                    "environmentVariables": {"type": "array", "items": {**_INPUT, "required": ["name"]}},
+                },
+            },
+        },
+    },
+}  # fmt: skip
+
+
+def test_valid_against_the_registry_schema(manifest: dict[str, Any]) -> None:
+    import jsonschema  # a dependency of mcp
+
+    validator = jsonschema.Draft7Validator(REGISTRY_SCHEMA, format_checker=jsonschema.FormatChecker())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(manifest)]
+    assert not errors, errors
+    for arg in manifest["packages"][0]["packageArguments"]:
+        assert arg["type"] != "named" or arg.get("name"), "a named argument needs its name"
+    # the validator catches what the registry would reject
+    assert list(validator.iter_errors({**manifest, "description": "x" * 101}))
+    assert list(validator.iter_errors({**manifest, "name": "stacklens"}))
 
 
 def test_tokens_are_never_flags() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from stacklens.errors import ConfigError
 
@@ -22,6 +22,8 @@ TOKEN_VARS: dict[str, tuple[str, ...]] = {
 }
 URL_VARS: dict[str, str] = {"sentry": "SENTRY_URL", "jentry": "JENTRY_URL"}
 TRUE_VALUES = {"1", "true", "yes", "on"}
+FALSE_VALUES = {"", "0", "false", "no", "off"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class Settings(BaseModel):
@@ -71,16 +73,44 @@ def normalize_url(raw: str, variable: str) -> str:
     return value
 
 
+def _netrc_path(env: Mapping[str, str]) -> str:
+    return env.get("NETRC") or str(Path(env.get("HOME") or Path.home()) / ".netrc")
+
+
 def netrc_password(host: str, env: Mapping[str, str]) -> str | None:
     """The `password` of the ~/.netrc entry for `host` (`$NETRC` respected); None when absent or unreadable."""
-    path = env.get("NETRC") or str(Path(env.get("HOME") or Path.home()) / ".netrc")
     try:
-        entry = netrc.netrc(path).authenticators(host)
+        entry = netrc.netrc(_netrc_path(env)).authenticators(host)
     except (OSError, netrc.NetrcParseError):
         return None
     if not entry:
         return None
     return entry[2] or None
+
+
+def _netrc_problem(env: Mapping[str, str]) -> str | None:
+    """Why an existing .netrc could not be used (a syntax error), for the missing-token message."""
+    path = _netrc_path(env)
+    if not Path(path).is_file():
+        return None
+    try:
+        netrc.netrc(path)
+    except netrc.NetrcParseError as exc:
+        return f"{path} could not be parsed: {exc.msg} (line {exc.lineno})"
+    except OSError as exc:
+        return f"{path} could not be read: {exc.strerror or exc}"
+    return None
+
+
+def env_flag(env: Mapping[str, str], name: str) -> bool:
+    """A boolean environment variable. An unknown value is an error, not "off": STACKLENS_READ_ONLY=y must not
+    quietly leave the write tools on."""
+    raw = env.get(name, "").strip().lower()
+    if raw in TRUE_VALUES:
+        return True
+    if raw in FALSE_VALUES:
+        return False
+    raise ConfigError(f"{name}={env[name].strip()!r} is not understood: use 1/true/yes/on or 0/false/no/off")
 
 
 def _env_token(backend: str, env: Mapping[str, str]) -> str | None:
@@ -93,9 +123,13 @@ def _env_token(backend: str, env: Mapping[str, str]) -> str | None:
 def pick_backend(flag: str | None, env: Mapping[str, str]) -> BackendName:
     """`--backend`, else STACKLENS_BACKEND, else jentry when only a Jentry token is configured, else sentry."""
     choice = (flag or env.get("STACKLENS_BACKEND") or "").strip().lower()
+    if choice == "auto":  # what a registry client passes when the user leaves --backend at its default
+        choice = ""
     if choice:
         if choice not in ("sentry", "jentry"):
-            raise ConfigError(f"unknown backend {choice!r}: use 'sentry' or 'jentry' (STACKLENS_BACKEND)")
+            raise ConfigError(
+                f"unknown backend {choice!r}: use 'sentry', 'jentry' or 'auto' (--backend / STACKLENS_BACKEND)"
+            )
         return choice  # type: ignore[return-value]
     if _env_token("jentry", env) and not _env_token("sentry", env):
         return "jentry"
@@ -129,6 +163,8 @@ def resolve(
         token = netrc_password(urlsplit(base).hostname or "", env)
     if token is None and not demo and not token_from_request:
         hint = f" (or a ~/.netrc entry: machine {urlsplit(base).hostname} password TOKEN)"
+        problem = _netrc_problem(env)
+        hint += f"; {problem}" if problem else ""
         raise ConfigError(f"no {name.capitalize()} token: set {TOKEN_VARS[name][0]}{hint}")
 
     org_value = (org or env.get("SENTRY_ORG") or "").strip() or None
@@ -153,25 +189,39 @@ def resolve(
     if not 0 < timeout <= 600:
         raise ConfigError("the timeout must be between 0 and 600 seconds (STACKLENS_TIMEOUT / --timeout)")
 
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a TCP port: use 1–65535 (0 picks a free one)")
+    level = (log_level or env.get("STACKLENS_LOG_LEVEL") or "WARNING").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            f"log level {level!r} is not one of {', '.join(LOG_LEVELS)} (--log-level / STACKLENS_LOG_LEVEL)"
+        )
+    read_only = read_only or env_flag(env, "STACKLENS_READ_ONLY")
+
     http_token = env.get("STACKLENS_HTTP_TOKEN", "").strip() or None
-    return Settings(
-        backend=name,
-        url=base,
-        org=org_value,
-        project=(project or env.get("SENTRY_PROJECT") or "").strip() or None,
-        token=SecretStr(token) if token else None,
-        jentry_user_id=user_id,
-        read_only=read_only or env.get("STACKLENS_READ_ONLY", "").strip().lower() in TRUE_VALUES,
-        timeout=timeout,
-        transport="http" if transport == "http" else "stdio",
-        host=host,
-        port=port,
-        http_token=SecretStr(http_token) if http_token else None,
-        stateless=stateless,
-        token_from_request=token_from_request,
-        demo=demo,
-        log_level=(log_level or env.get("STACKLENS_LOG_LEVEL") or "WARNING").upper(),
-    )
+    try:
+        return Settings(
+            backend=name,
+            url=base,
+            org=org_value,
+            project=(project or env.get("SENTRY_PROJECT") or "").strip() or None,
+            token=SecretStr(token) if token else None,
+            jentry_user_id=user_id,
+            read_only=read_only,
+            timeout=timeout,
+            transport="http" if transport == "http" else "stdio",
+            host=host,
+            port=port,
+            http_token=SecretStr(http_token) if http_token else None,
+            stateless=stateless,
+            token_from_request=token_from_request,
+            demo=demo,
+            log_level=level,
+        )
+    except ValidationError as exc:  # a last net: every check above should have caught it first
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err.get("loc", ())) or "setting"
+        raise ConfigError(f"invalid {field}: {err.get('msg')}") from None
 
 
 def from_environ(**flags: object) -> Settings:
