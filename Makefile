@@ -23,6 +23,8 @@ lint: $(BIN)/stacklens
 
 bench: $(BIN)/stacklens
 	$(BIN)/python bench/event_size.py
+	$(BIN)/python bench/tools_list_size.py
+	$(BIN)/python bench/cold_start.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/load.py
 

@@ -3,7 +3,7 @@
     python bench/tools_list_size.py
 
 Target (issue 7): ≤ 14 KB for all tools. Measured over stdio (protocol 2025-11-25) from `stacklens --demo`,
-with the write tools and with `--read-only`; per tool: the compact JSON of its entry, split into
+with the write tools on both backends and with `--read-only`; per tool: the compact JSON of its entry, split into
 description and schemas.
 """
 
@@ -32,6 +32,7 @@ def size(value: object) -> int:
 
 def main() -> None:
     full, tools = tools_list()
+    jentry, j_tools = tools_list("--backend", "jentry")
     read_only, ro_tools = tools_list("--read-only")
 
     rows = []
@@ -49,11 +50,13 @@ def main() -> None:
             ["server", "tools", "bytes", "target"],
             [
                 ["stacklens --demo", str(len(tools)), str(full), f"≤ {TARGET}"],
+                ["stacklens --demo --backend jentry", str(len(j_tools)), str(jentry), f"≤ {TARGET}"],
                 ["stacklens --demo --read-only", str(len(ro_tools)), str(read_only), f"≤ {TARGET}"],
             ],
         )
     )
-    print(f"\nall tools: {full / 1024:.1f} KB: {'OK' if full <= TARGET else 'OVER'}")
+    worst = max(full, jentry)
+    print(f"\nall tools: {worst / 1024:.1f} KB at most: {'OK' if worst <= TARGET else 'OVER'}")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from stacklens.backends.jentry import (
 )
 from stacklens.backends.jentry_cursor import CursorState, Position, decode_cursor, encode_cursor
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, NotSupported, UpstreamError
+from stacklens.errors import InvalidInput, NotSupported, NotTheApi, UpstreamError
 from stacklens.http import Upstream
 from stacklens.models import CommitSpec, DeploySpec, IssueChange, ReleaseSpec
 from stacklens.query import IssueFilter
@@ -531,9 +531,9 @@ async def test_list_projects(sandbox, sandbox_url) -> None:
     async with jentry(sandbox_url) as backend:
         projects = await backend.list_projects()
     assert [(p.id, p.slug, p.name, p.platform) for p in projects] == [
-        ("1", "shop-web", "shop-web", "python"),
-        ("2", "checkout-api", "checkout-api", "python"),
-        ("3", "worker", "worker", "python"),
+        ("1", "shop-web", "Shop Web", "python"),
+        ("2", "checkout-api", "Checkout API", "python"),
+        ("3", "worker", "Worker", "python"),
     ]
     assert calls(sandbox) == [("GET", "/api/v1/projects", [])]
 
@@ -1152,3 +1152,31 @@ async def test_read_audit(sandbox, sandbox_url) -> None:
         "(Jentry's audit API has no action filter)"
     ]
     assert all(e.actor is None or e.actor.startswith("user:") for e in five.entries)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda b: b.get_issue(IssueRef(kind="id", value="101")),
+        lambda b: b.search_issues(IssueFilter.build(project="1")),
+    ],
+)
+async def test_html_404_blames_jentry_url_not_the_id(sandbox: Any, sandbox_url: str, call: Any) -> None:
+    """A web page answering 404 means JENTRY_URL is wrong; the id or project may be fine."""
+    sandbox.inject(r"/api/v1/", status=404, body="<html>nope</html>", content_type="text/html", times=None)
+    async with jentry(sandbox_url) as backend:
+        with pytest.raises(NotTheApi) as info:
+            await call(backend)
+    assert "JENTRY_URL" in str(info.value) and "not found in this Jentry" not in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_project_by_display_name_with_spaces(sandbox: Any, sandbox_url: str) -> None:
+    async with jentry(sandbox_url) as backend:
+        page = await backend.search_issues(IssueFilter.build(project="Checkout API", limit=5))
+        releases = await backend.list_releases(project="checkout api")
+    assert page.issues and {i.project for i in page.issues} == {"checkout-api"}
+    assert releases.releases and {p for r in releases.releases for p in r.projects} == {"checkout-api"}
+    paths = {r.path for r in sandbox.requests}
+    assert "/api/v1/projects/2/issues" in paths and "/api/v1/projects/2/releases" in paths

@@ -299,7 +299,9 @@ async def test_numeric_issue_ids_may_arrive_as_json_numbers(sandbox, sandbox_url
     assert not event.is_error and "Untrusted event data" in text_of(event)
     assert not update.is_error and update.structured_content["outcomes"][0]["ok"] is True
     assert negative.is_error and "'-5'" in text_of(negative)  # refused by refs.py, nothing sent
-    assert schema["get_issue"]["properties"]["issue"]["type"] == ["string", "integer"]
+    # Published as a plain string (type lists are not portable), accepted as a number all the same.
+    assert schema["get_issue"]["properties"]["issue"]["type"] == "string"
+    assert all('"type": [' not in json.dumps(s) for s in schema.values())
 
 
 @pytest.mark.parametrize("backend", ["sentry", "jentry"])
@@ -318,3 +320,23 @@ async def test_descriptions_speak_of_the_configured_backend_only(sandbox_url, ba
             "(Sentry only)" in props[k]["description"] for k in ("environment", "tags", "sentry_query")
         )
         assert "team" not in assignee and "#team" not in props["assigned"]["description"]
+        assert "SHOP-1A2B" not in json.dumps([t.input_schema for t in tools.values()])
+
+
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+async def test_project_by_name_or_json_number(sandbox, sandbox_url, backend):
+    """Users name projects as they see them ("Checkout API") and models send ids as numbers."""
+    number = 4508341723069441 if backend == "sentry" else 2
+    async with inproc(backend, sandbox_url) as client:
+        by_name = await client.call_tool("search_issues", {"project": "Checkout API", "limit": 3})
+        by_number = await client.call_tool("search_issues", {"project": number, "limit": 3})
+        releases = await client.call_tool("list_releases", {"project": "checkout api"})
+        bad = await client.call_tool("search_issues", {"project": "shop\nweb"})
+        unknown = await client.call_tool("search_issues", {"project": "No Such Project"})
+    for result in (by_name, by_number, releases):
+        assert not result.is_error, text_of(result)
+    assert {i["project"] for i in by_name.structured_content["issues"]} == {"checkout-api"}
+    assert by_number.structured_content["issues"] == by_name.structured_content["issues"]
+    assert {p for r in releases.structured_content["releases"] for p in r["projects"]} == {"checkout-api"}
+    assert bad.is_error and "invalid project" in text_of(bad)
+    assert unknown.is_error and "not found" in text_of(unknown) and "checkout-api" in text_of(unknown)

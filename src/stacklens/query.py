@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from stacklens.errors import InvalidInput, NotSupported
 from stacklens.models import Issue
-from stacklens.refs import TAG_KEY, check_slug
+from stacklens.refs import TAG_KEY, check_project
 
 STATUSES = ("unresolved", "resolved", "ignored", "all")
 LEVELS = ("fatal", "error", "warning", "info", "debug")
@@ -211,7 +211,7 @@ class IssueFilter(BaseModel):
             raise InvalidInput("release must not end with a backslash")
         project_text = None
         if project is not None and str(project).strip():
-            project_text = check_slug(str(project), "project")
+            project_text = check_project(project)
         return cls(
             query=(query or "").strip() or None,
             status=_one_of(status or "unresolved", STATUSES, "status"),  # type: ignore[arg-type]

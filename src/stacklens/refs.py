@@ -97,6 +97,26 @@ def check_slug(value: str, what: str = "project") -> str:
     return text
 
 
+def check_project(value: str | int) -> str:
+    """A project as a user names it: numeric id, slug, or display name ("Checkout Service").
+
+    Backends resolve it through the projects list and put only the upstream's own id/slug in a path, so a
+    name may hold spaces; still, nothing path- or query-like (`/ \\ ? # %`, `.`, `..`) nor a control
+    character is taken: refused before any request.
+    """
+    text = str(value).strip()
+    if (
+        not text
+        or len(text) > 200
+        or text in (".", "..")
+        or any(c in "/\\?#%" or not c.isprintable() for c in text)
+    ):
+        raise InvalidInput(
+            f"invalid project {_show(str(value))}: use its slug, numeric id or name (printable, ≤200 characters)"
+        )
+    return text
+
+
 def check_tag_key(value: str) -> str:
     text = value.strip(" ")
     if not TAG_KEY.fullmatch(text) or text in (".", ".."):

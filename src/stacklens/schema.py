@@ -1,7 +1,7 @@
 """Compact JSON schemas for tools/list: same meaning, fewer bytes (a model reads every byte of them).
 
 Drops `title` (it repeats the property name) and `default: null`; publishes `X | null` inputs as X (optional
-inputs are omitted, never sent as null) and folds an `anyOf` of bare types into one `type` list. Output schemas go further: structured content is dumped
+inputs are omitted, never sent as null). It never emits a `type` list: several model APIs refuse them. Output schemas go further: structured content is dumped
 without null fields (`exclude_none`), so nullable types become plain ones, and defaults, descriptions and
 OpenAPI `discriminator` hints (which JSON Schema validators ignore) are dropped.
 """
@@ -25,7 +25,18 @@ def compact_output_schema(schema: dict[str, Any] | None, depth: int = 1) -> dict
         return None
     defs = schema.get("$defs", {})
     body = {k: v for k, v in schema.items() if k != "$defs"}
-    return compact_schema(_inline(body, defs, depth), output=True)
+    return _bare_arrays(compact_schema(_inline(body, defs, depth), output=True))
+
+
+def _bare_arrays(node: Any) -> Any:
+    """`{type: array, items: {type: object}}` → `{type: array}`: items cut to a bare object say nothing more."""
+    if isinstance(node, list):
+        return [_bare_arrays(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") == "array" and node.get("items") == {"type": "object"}:
+        node = {k: v for k, v in node.items() if k != "items"}
+    return {k: _bare_arrays(v) for k, v in node.items()}
 
 
 def _inline(node: Any, defs: dict[str, Any], depth: int) -> Any:
@@ -68,21 +79,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
             out[key] = value
     # Optional inputs are omitted rather than sent as null, and outputs never carry null (exclude_none):
     # either way `X | null` is published as X.
-    return _fold_types(_drop_null(out))
-
-
-def _fold_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """`anyOf: [{type: string}, {type: integer}]` says the same as `type: [string, integer]`, in fewer bytes."""
-    options = schema.get("anyOf")
-    if not isinstance(options, list) or "type" in schema:
-        return schema
-    bare = [o for o in options if isinstance(o, dict) and set(o) == {"type"} and isinstance(o["type"], str)]
-    if len(bare) < 2:
-        return schema
-    merged = {"type": [o["type"] for o in bare]}
-    others = [o for o in options if o not in bare]
-    rest = {k: v for k, v in schema.items() if k != "anyOf"}
-    return {**rest, **merged} if not others else {**rest, "anyOf": [merged, *others]}
+    return _drop_null(out)
 
 
 def _drop_null(schema: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, Tool, ToolAnnotations
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from stacklens import __version__
 from stacklens.backends import make_backend
@@ -38,7 +38,7 @@ from stacklens.models import (
     UpdateResult,
 )
 from stacklens.query import MAX_CURSOR, IssueFilter
-from stacklens.refs import check_event_id, check_slug, parse_issue_ref, parse_issue_refs
+from stacklens.refs import check_event_id, check_project, parse_issue_ref, parse_issue_refs
 from stacklens.render import records
 from stacklens.render.event import TrimmedEvent, render_event
 from stacklens.schema import compact_output_schema, compact_schema
@@ -90,6 +90,14 @@ def _result(text: str, model: BaseModel) -> CallToolResult:
     )
 
 
+def _number_as_text(value: object) -> object:
+    """Models often send a numeric id as a JSON number: take it as its digits (the schema still says string,
+    which every client and model API accepts; a type list is not portable)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def _validation_message(exc: ValidationError) -> str:
     """One short line per bad argument (first error of each: a union reports one per branch), no doc links."""
     first: dict[str, str] = {}
@@ -137,6 +145,13 @@ def _request_upstream_token(ctx: Context, settings: Settings) -> str | None:
     token = (token or "").strip()
     if token and any(ord(c) < 33 or ord(c) > 126 for c in token):
         raise ToolError("the upstream token header contains invalid characters")
+    if not token and settings.token is None:
+        # Sending nothing upstream would come back as "the token was rejected": say what is really missing.
+        where = "X-Upstream-Token" if settings.http_token else "X-Upstream-Token or Authorization: Bearer"
+        raise ToolError(
+            f"this server takes each user's {settings.backend.capitalize()} token from the request: "
+            f"send it in the {where} header"
+        )
     return token or None
 
 
@@ -207,12 +222,15 @@ def build_server(settings: Settings) -> MCPServer:
         else "WARNING",
     )
 
-    # Models often send a numeric id as a JSON number: accept it as well as a string.
+    issue_forms = "Issue id or URL" if jentry else "Issue id, short id (SHOP-1A2B) or URL"
     IssueArg = Annotated[
-        Annotated[str, Field(min_length=1, max_length=2048)] | int,
-        Field(description="Issue id, short id (SHOP-1A2B) or URL"),
+        str, BeforeValidator(_number_as_text), Field(description=issue_forms, min_length=1, max_length=2048)
     ]
-    ProjectArg = Annotated[str | None, Field(description="Project slug or numeric id", max_length=200)]
+    ProjectArg = Annotated[
+        str | None,
+        BeforeValidator(_number_as_text),
+        Field(description="Project slug, name or numeric id", max_length=200),
+    ]
     CursorArg = Annotated[
         str | None, Field(description="next_cursor from a previous call", max_length=MAX_CURSOR)
     ]
@@ -309,7 +327,7 @@ def build_server(settings: Settings) -> MCPServer:
     CrumbsArg = Annotated[int, Field(description="Last N breadcrumbs", ge=0, le=100)]
 
     async def _event(
-        ctx: Context, issue: str | int, event_id: str, environment: str | None, frames: str, crumbs: int
+        ctx: Context, issue: str, event_id: str, environment: str | None, frames: str, crumbs: int
     ):
         async def work(b: Backend):
             ref = parse_issue_ref(issue, backend_name)
@@ -400,7 +418,7 @@ def build_server(settings: Settings) -> MCPServer:
         cursor: CursorArg = None,
     ) -> Annotated[CallToolResult, ReleaseList]:
         async def work(b: Backend) -> ReleaseList:
-            return await b.list_releases(check_slug(project) if project else None, query, limit, cursor)
+            return await b.list_releases(check_project(project) if project else None, query, limit, cursor)
 
         result = await _call(ctx, work)
         return _result(records.render_releases(result), result)
@@ -440,7 +458,9 @@ def build_server(settings: Settings) -> MCPServer:
         async def update_issue(
             ctx: Context,
             issue: Annotated[
-                str | int | list[str | int], Field(description="Issue id, short id or URL, or a list")
+                Annotated[str, BeforeValidator(_number_as_text)]
+                | list[Annotated[str, BeforeValidator(_number_as_text)]],
+                Field(description=f"{issue_forms}, or a list"),
             ],
             status: Annotated[
                 Literal["resolved", "resolved_in_next_release", "unresolved", "ignored"] | None,
@@ -450,7 +470,7 @@ def build_server(settings: Settings) -> MCPServer:
                 str | None,
                 Field(
                     description=(
-                        "user id; 'none' unassigns"
+                        "user id or me; 'none' unassigns"
                         if jentry
                         else "username/email/user:ID/team:ID; 'none' unassigns"
                     ),
@@ -472,7 +492,9 @@ def build_server(settings: Settings) -> MCPServer:
                 )  # fmt: skip
                 if change.is_empty():
                     raise InvalidInput(
-                        "nothing to change: pass status, assignee, ignore_*, bookmarked or seen"
+                        "nothing to change: pass status or assignee"
+                        if jentry
+                        else "nothing to change: pass status, assignee, ignore_*, bookmarked or seen"
                     )
                 return await b.update_issues(refs, change, _progress(ctx))
 
@@ -518,7 +540,7 @@ def build_server(settings: Settings) -> MCPServer:
                 if any(ord(c) < 32 for c in version):
                     raise InvalidInput("version must not contain control characters")
                 spec = ReleaseSpec(
-                    version=version.strip(), project=check_slug(project) if project else None, ref=ref, url=url,
+                    version=version.strip(), project=check_project(project) if project else None, ref=ref, url=url,
                     date_released=date_released, commits=commits or [], deploys=deploys or [],
                 )  # fmt: skip
                 return await b.create_release(spec)
@@ -538,7 +560,7 @@ def build_server(settings: Settings) -> MCPServer:
         f"{scheme}://issues/{{issue}}",
         name="issue",
         title="Issue summary",
-        description=f"Summary of a {label} issue (id or short id)",
+        description=f"Summary of a {label} issue ({'id' if jentry else 'id or short id'})",
         mime_type="text/markdown",
     )
     async def issue_resource(issue: str, ctx: Context) -> str:

@@ -31,7 +31,7 @@ from stacklens.backends.jentry_cursor import (
     sort_value,
 )
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, NotSupported, StacklensError, UpstreamError
+from stacklens.errors import InvalidInput, NotSupported, NotTheApi, StacklensError, UpstreamError
 from stacklens.events import Event, normalize_event, summarize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
@@ -56,7 +56,7 @@ from stacklens.models import (
     UpdateResult,
 )
 from stacklens.query import IssueFilter, JentryPlan, jentry_plan
-from stacklens.refs import IssueRef, check_slug, check_tag_key
+from stacklens.refs import IssueRef, check_project, check_tag_key
 
 T = TypeVar("T")
 
@@ -315,7 +315,7 @@ class JentryBackend:
         try:
             return await call
         except UpstreamError as exc:
-            if exc.status != 404:
+            if exc.status != 404 or isinstance(exc, NotTheApi):  # a web page: the URL is wrong, not the id
                 raise
             raise UpstreamError(
                 f"issue {ref} not found in this Jentry organization (404). Check the id: it must belong to "
@@ -366,7 +366,7 @@ class JentryBackend:
 
     async def _find_project(self, value: str) -> Project:
         """A numeric id (used as is, no request) or a slug/name (through the cached projects list)."""
-        text = check_slug(value, "project")
+        text = check_project(value)
         if text.isascii() and text.isdigit():
             known = {p.id: p for p in self._projects or []}
             return known.get(str(int(text)), Project(id=str(int(text))))
@@ -437,7 +437,7 @@ class JentryBackend:
                 "GET", f"/projects/{segment(project.id)}/issues", params=params, scope=ISSUE_READ
             )
         except UpstreamError as exc:
-            if exc.status == 404:
+            if exc.status == 404 and not isinstance(exc, NotTheApi):
                 raise UpstreamError(
                     f"project {project.id} not found in this Jentry organization (404).", 404
                 ) from None

@@ -42,7 +42,7 @@ from stacklens.models import (
     UpdateResult,
 )
 from stacklens.query import IssueFilter, sentry_search
-from stacklens.refs import IssueRef, check_slug, check_tag_key
+from stacklens.refs import SLUG, IssueRef, check_project, check_tag_key
 
 log = logging.getLogger("stacklens.sentry")
 
@@ -494,20 +494,23 @@ class SentryBackend:
             return self._projects
 
     async def _find_project(self, value: str) -> Project:
-        """A slug or numeric id → the project (from the cached list; one refetch when it may be new)."""
-        text = check_slug(value, "project")
+        """A slug, numeric id or name → the project (from the cached list; one refetch when it may be new)."""
+        text = check_project(value)
         for attempt in range(2):
             projects = await self._project_list(refresh=attempt == 1)
             for p in projects:
                 if p.id == text or (p.slug or "").lower() == text.lower():
                     return p
+            by_name = [p for p in projects if (p.name or "").lower() == text.lower()]
+            if len(by_name) == 1:
+                return by_name[0]
         known = ", ".join(p.slug or p.id for p in (self._projects or [])[:20]) or "none visible to this token"
         raise InvalidInput(f"project {text!r} not found in organization {self._org}; known projects: {known}")
 
     async def _project_id(self, value: str) -> str:
         """Numeric ids are used as is (no request); slugs resolve through the cached projects list."""
-        text = check_slug(value, "project")
-        if text.isdigit():
+        text = check_project(value)
+        if text.isascii() and text.isdigit():
             return text
         return (await self._find_project(text)).id
 
@@ -752,8 +755,8 @@ class SentryBackend:
         version = spec.version.strip()
         version_seg = segment(version)  # refuses ".", "..", control characters before anything is sent
         _check_release_spec(spec)  # dates, deploy environments, commit shas: before anything is sent
-        slug = check_slug(project, "project")
-        if slug.isdigit():  # Sentry takes slugs here: resolve an id through the projects list
+        slug = check_project(project)
+        if not SLUG.fullmatch(slug) or slug.isdigit():  # Sentry takes slugs here: resolve an id or a name
             slug = (await self._find_project(slug)).slug or slug
         body: dict[str, Any] = {"version": version, "projects": [slug]}
         for key, value in (("ref", spec.ref), ("url", spec.url), ("dateReleased", spec.date_released)):

@@ -139,7 +139,7 @@ async def projects(request: Request, sb: Sandbox) -> Response:
     rows = [
         {
             "id": p["jentryId"],
-            "name": p["slug"],
+            "name": p["name"],
             "slug": p["slug"],
             "platform": p["platform"],
             "publicKey": p.get("publicKey"),
