@@ -42,6 +42,7 @@ from stacklens.http import Upstream
 from stacklens.models import CommitSpec, DeploySpec, IssueChange, ReleaseSpec
 from stacklens.query import IssueFilter
 from stacklens.refs import IssueRef, parse_issue_ref
+from stacklens.render.records import render_issue
 
 
 @pytest.fixture
@@ -1180,3 +1181,19 @@ async def test_project_by_display_name_with_spaces(sandbox: Any, sandbox_url: st
     assert releases.releases and {p for r in releases.releases for p in r.projects} == {"checkout-api"}
     paths = {r.path for r in sandbox.requests}
     assert "/api/v1/projects/2/issues" in paths and "/api/v1/projects/2/releases" in paths
+
+
+def test_issue_times_with_offsets_are_converted_to_utc() -> None:
+    """Rendered times say Z: an upstream's +02:00 must be converted, not relabelled."""
+    issue = issue_from_jentry(
+        {
+            "id": 7,
+            "projectId": 1,
+            "lastSeen": "2026-06-29T14:30:00+02:00",
+            "firstSeen": "2026-06-29T12:00:00Z",
+        },
+        {"1": "web"},
+    )
+    assert issue is not None and issue.last_seen is not None
+    assert issue.last_seen.isoformat() == "2026-06-29T12:30:00+00:00"
+    assert "12:30Z" in render_issue(issue)
