@@ -16,7 +16,7 @@ import json
 import re
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,7 +39,7 @@ from stacklens.backends.jentry_cursor import CursorState, Position, decode_curso
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, NotSupported, NotTheApi, UpstreamError
 from stacklens.http import Upstream
-from stacklens.models import CommitSpec, DeploySpec, IssueChange, ReleaseSpec
+from stacklens.models import CommitSpec, DeploySpec, IssueChange, IssuePage, ReleaseSpec
 from stacklens.query import IssueFilter
 from stacklens.refs import IssueRef, parse_issue_ref
 from stacklens.render.records import render_issue
@@ -235,6 +235,32 @@ T0 = datetime(2026, 6, 1, tzinfo=UTC)
 SORT_FIELD = {"last_seen": "lastSeen", "first_seen": "firstSeen", "events": "count", "users": "userCount"}
 
 
+def page_through(
+    projects: dict[int, list[dict[str, Any]]],
+    build: Callable[[str | None], IssueFilter],
+    on_page: Callable[[IssuePage], None],
+    max_pages: int,
+) -> None:
+    """Against a scripted Jentry, follow next_cursor from the first page to the last, handing each page to
+    `on_page` (bounded). Runs its own event loop: hypothesis tests are synchronous."""
+
+    async def walk() -> None:
+        backend, upstream = make_backend("http://jentry.test", transport=scripted_jentry(projects, []))
+        try:
+            cursor = None
+            for _ in range(max_pages):
+                page = await backend.search_issues(build(cursor))
+                on_page(page)
+                cursor = page.next_cursor
+                if cursor is None:
+                    return
+            raise AssertionError("paging did not end")
+        finally:
+            await upstream.aclose()
+
+    anyio.run(walk)
+
+
 def scripted_jentry(projects: dict[int, list[dict[str, Any]]], log: list[str]) -> httpx.MockTransport:
     """A tiny Jentry: status/level/sort/limit/page/total as documented; ties in the SERVER's own order (id
     ascending), deliberately unlike the backend's tie-break."""
@@ -322,34 +348,21 @@ def test_walking_every_page_yields_each_match_once_in_order(
     }
     by_id = {r["id"]: r for rows in projects.values() for r in rows}
 
-    async def walk() -> tuple[list[str], list[list[str]]]:
-        log: list[str] = []
-        backend, upstream = make_backend("http://jentry.test", transport=scripted_jentry(projects, log))
-        seen: list[str] = []
-        notes: list[list[str]] = []
-        cursor = None
-        try:
-            for _ in range(500):
-                f = IssueFilter.build(
-                    level=levels, min_events=min_events, sort=sort, limit=limit, cursor=cursor
-                )
-                page = await backend.search_issues(f)
-                assert len(page.issues) <= limit
-                seen += [i.id for i in page.issues]
-                notes.append(page.notes)
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-            else:
-                raise AssertionError("paging did not end")
-        finally:
-            await upstream.aclose()
-        return seen, notes
+    seen: list[str] = []
+    notes: list[list[str]] = []
+
+    def record(page: IssuePage) -> None:
+        assert len(page.issues) <= limit
+        seen.extend(i.id for i in page.issues)
+        notes.append(page.notes)
+
+    def build(cursor: str | None) -> IssueFilter:
+        return IssueFilter.build(level=levels, min_events=min_events, sort=sort, limit=limit, cursor=cursor)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(jentry_module, "SCAN_PAGE_SIZE", page_size)
         mp.setattr(jentry_module, "SCAN_PAGES", budget)
-        seen, notes = anyio.run(walk)
+        page_through(projects, build, record, 500)
     assert len(seen) == len(set(seen)), "an issue was repeated"
     assert {int(i) for i in seen} == expected, "an issue was skipped or does not match"
     values = [by_id[int(i)][key] for i in seen]
@@ -387,33 +400,25 @@ def test_paging_while_shown_issues_are_resolved_skips_nothing(
         if r["status"] == "unresolved" and (min_events is None or r["count"] >= min_events)
     }
 
-    async def walk() -> tuple[list[str], list[tuple[list[str], list[str]]]]:
-        backend, upstream = make_backend("http://jentry.test", transport=scripted_jentry(projects, []))
-        seen: list[str] = []
-        pages: list[tuple[list[str], list[str]]] = []
-        cursor = None
-        try:
-            for _ in range(200):
-                f = IssueFilter.build(min_events=min_events, sort=sort, limit=limit, cursor=cursor)
-                page = await backend.search_issues(f)
-                shown = [i.id for i in page.issues]
-                seen += shown
-                pages.append((shown, page.notes))
-                # At most 2 per call: fewer than a scan page, so the anchor stays within reach.
-                for ident in data.draw(st.lists(st.sampled_from(shown), max_size=2)) if shown else []:
-                    by_id[int(ident)]["status"] = "resolved"
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-            else:
-                raise AssertionError("paging did not end")
-        finally:
-            await upstream.aclose()
-        return seen, pages
+    seen: list[str] = []
+    pages: list[tuple[list[str], list[str]]] = []
+
+    def resolve_some(page: IssuePage) -> None:
+        shown = [i.id for i in page.issues]
+        seen.extend(shown)
+        pages.append((shown, page.notes))
+        # At most 2 per call: fewer than a scan page, so the anchor stays within reach.
+        for ident in data.draw(st.lists(st.sampled_from(shown), max_size=2)) if shown else []:
+            by_id[int(ident)]["status"] = "resolved"
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(jentry_module, "SCAN_PAGE_SIZE", page_size)
-        seen, pages = anyio.run(walk)
+        page_through(
+            projects,
+            lambda c: IssueFilter.build(min_events=min_events, sort=sort, limit=limit, cursor=c),
+            resolve_some,
+            200,
+        )
     assert {int(i) for i in seen} == expected, "an issue was skipped or does not match"
     earlier: set[str] = set()
     noted = False

@@ -1083,3 +1083,16 @@ async def test_bulk_update_empty_answer_says_what_came_back(sandbox: Sandbox, sa
     assert (
         len(failed) == 1 and failed[0].error == "Sentry matched no issue to update (200, no changed fields)"
     )
+
+
+@pytest.mark.anyio
+async def test_moved_resource_redirect_keeps_sentrys_words(sandbox: Sandbox, sandbox_url: str) -> None:
+    """Sentry answers 302 `resource-moved` for an issue whose project moved: its message says where."""
+    body = json.dumps({"detail": {"code": "resource-moved", "message": "Project moved to acme/shop-v2"}})
+    sandbox.inject(r"/issues/6120004400/$", status=302, body=body, headers={"Location": "https://elsewhere/"})
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(UpstreamError) as info:
+            await backend.get_issue(ref("6120004400"))
+    message = str(info.value)
+    assert "redirected the request (302)" in message and "Project moved to acme/shop-v2" in message
+    assert [r.path for r in sandbox.requests] == [f"{API}/issues/6120004400/"]  # not followed elsewhere

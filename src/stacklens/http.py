@@ -410,7 +410,7 @@ class Upstream:
         elif status == 429:
             msg = f"{self.label} rate limit reached (429)."
         elif 300 <= status < 400:
-            msg = f"{self.label} redirected the request ({status}); the resource may have moved (check {self.url_var})."
+            msg = f"{self.label} redirected the request ({status}){quoted}; the resource may have moved (check {self.url_var})."
         elif status >= 500:
             msg = f"{self.label} failed with {status}{quoted}; try again shortly."
         else:
