@@ -366,9 +366,7 @@ def quick_backoff(monkeypatch):
 
 def hits(sandbox: Sandbox, pattern: str, method: str | None = None) -> list[int | None]:
     """Statuses the sandbox answered on matching requests (it records a status just after sending it)."""
-    deadline = time.monotonic() + 2
-    while any(r.status is None for r in sandbox.requests) and time.monotonic() < deadline:
-        time.sleep(0.005)
+    sandbox.wait_idle()
     return [r.status for r in sandbox.find_requests(pattern, method)]
 
 

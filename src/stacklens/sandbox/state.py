@@ -261,6 +261,14 @@ class Sandbox:
             rec.duration = time.monotonic() - rec.started
             self.in_flight -= 1
 
+    def wait_idle(self, timeout: float = 2.0) -> bool:
+        """Wait (bounded) until every request is finished. A client holds its answer a moment before the
+        server side records it, so tests that read statuses or `in_flight` wait for this first."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.in_flight == 0
+
     def find_requests(self, path_pattern: str = "", method: str | None = None) -> list[RequestRecord]:
         """Recorded requests whose decoded path matches the regex (and method), oldest first."""
         rx = re.compile(path_pattern)
