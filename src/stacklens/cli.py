@@ -8,11 +8,8 @@ import logging
 import os
 import sys
 
-from stacklens import __version__
+from stacklens import __version__, config
 from stacklens.errors import ConfigError
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-HTTP_DEFAULTS = {"host": "127.0.0.1", "port": 8000}
 
 EPILOG = """\
 environment:
@@ -34,27 +31,15 @@ examples:
 
 def _switch(value: str) -> bool:
     """`--read-only`, or `--read-only true|false`: registry clients (VS Code) pass a value after a flag."""
-    text = value.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("", "0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+    on = config.switch(value)
+    if on is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+    return on
 
 
 def _backend(value: str) -> str:
     text = value.strip().lower()
     return text or "auto"  # registry clients (VS Code) pass the flag even when the user leaves it empty
-
-
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (1–65535; 0 picks a free one)")
-    return port
 
 
 def parser() -> argparse.ArgumentParser:
@@ -89,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
         help="stdio (default) or http: streamable HTTP at /mcp",
     )  # fmt: skip
     p.add_argument("--host", help="HTTP bind address (default 127.0.0.1, loopback only)")
-    p.add_argument("--port", type=_port, help="HTTP port (default 8000)")
+    p.add_argument("--port", type=int, help="HTTP port (default 8000)")  # range: config.resolve
     p.add_argument(
         "--allowed-host", action="append", default=[], metavar="HOST",
         help="extra Host header value accepted over HTTP (DNS-rebinding protection), repeatable",
@@ -104,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--demo", action="store_true", help="serve the built-in sandbox; needs no token or org")
     p.add_argument(
-        "--log-level", type=str.upper, choices=LOG_LEVELS,
+        "--log-level", type=str.upper, choices=config.LOG_LEVELS,
         help="stderr log level (STACKLENS_LOG_LEVEL, default WARNING)",
     )  # fmt: skip
     p.add_argument("--version", action="version", version=f"stacklens {__version__}")
@@ -162,18 +147,11 @@ class _StdoutToStderr:
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     guard = _StdoutToStderr() if args.transport == "stdio" else None
-    if guard is not None:
-        guard.__enter__()
-    try:
+    with guard or contextlib.nullcontext():
         _main(args, guard)
-    finally:
-        if guard is not None:
-            guard.restore()
 
 
 def _main(args: argparse.Namespace, guard: _StdoutToStderr | None) -> None:
-    from stacklens import config
-
     try:
         _http_only(args)
         settings = config.resolve(
@@ -185,8 +163,8 @@ def _main(args: argparse.Namespace, guard: _StdoutToStderr | None) -> None:
             read_only=args.read_only,
             timeout=args.timeout,
             transport=args.transport,
-            host=args.host if args.host is not None else HTTP_DEFAULTS["host"],
-            port=args.port if args.port is not None else HTTP_DEFAULTS["port"],
+            host=args.host,
+            port=args.port,
             stateless=args.stateless,
             token_from_request=args.token_from_request,
             demo=args.demo,

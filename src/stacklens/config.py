@@ -102,15 +102,21 @@ def _netrc_problem(env: Mapping[str, str]) -> str | None:
     return None
 
 
+def switch(text: str) -> bool | None:
+    """A yes/no setting as people write it (`1`, `true`, `on`, `no`, empty …); None when it is neither."""
+    value = text.strip().lower()
+    return True if value in TRUE_VALUES else False if value in FALSE_VALUES else None
+
+
 def env_flag(env: Mapping[str, str], name: str) -> bool:
     """A boolean environment variable. An unknown value is an error, not "off": STACKLENS_READ_ONLY=y must not
     quietly leave the write tools on."""
-    raw = env.get(name, "").strip().lower()
-    if raw in TRUE_VALUES:
-        return True
-    if raw in FALSE_VALUES:
-        return False
-    raise ConfigError(f"{name}={env[name].strip()!r} is not understood: use 1/true/yes/on or 0/false/no/off")
+    value = switch(env.get(name, ""))
+    if value is None:
+        raise ConfigError(
+            f"{name}={env[name].strip()!r} is not understood: use 1/true/yes/on or 0/false/no/off"
+        )
+    return value
 
 
 def _env_token(backend: str, env: Mapping[str, str]) -> str | None:
@@ -146,8 +152,8 @@ def resolve(
     read_only: bool = False,
     timeout: float | None = None,
     transport: str = "stdio",
-    host: str = "127.0.0.1",
-    port: int = 8000,
+    host: str | None = None,
+    port: int | None = None,
     stateless: bool = False,
     token_from_request: bool = False,
     demo: bool = False,
@@ -189,7 +195,7 @@ def resolve(
     if not 0 < timeout <= 600:
         raise ConfigError("the timeout must be between 0 and 600 seconds (STACKLENS_TIMEOUT / --timeout)")
 
-    if not 0 <= port <= 65535:
+    if port is not None and not 0 <= port <= 65535:
         raise ConfigError(f"--port {port} is not a TCP port: use 1–65535 (0 picks a free one)")
     level = (log_level or env.get("STACKLENS_LOG_LEVEL") or "WARNING").strip().upper()
     if level not in LOG_LEVELS:
@@ -210,8 +216,9 @@ def resolve(
             read_only=read_only,
             timeout=timeout,
             transport="http" if transport == "http" else "stdio",
-            host=host,
-            port=port,
+            # None: the bind was not given; Settings holds the defaults (127.0.0.1:8000)
+            **({"host": host} if host is not None else {}),
+            **({"port": port} if port is not None else {}),
             http_token=SecretStr(http_token) if http_token else None,
             stateless=stateless,
             token_from_request=token_from_request,

@@ -24,12 +24,19 @@ class UpstreamError(StacklensError):
         super().__init__(message)
         self.status = status
 
+    @property
+    def not_found(self) -> bool:
+        """The API said this id/slug does not exist (backends then name what to check)."""
+        return self.status == 404
+
 
 class NotTheApi(UpstreamError):
-    """A 404 that is a web page, not the API's JSON: the URL (or its path prefix) is wrong, not the id.
+    """A 404 that is a web page, not the API's JSON: the URL (or its path prefix) is wrong, not the id, so
+    it is not `not_found` and backends pass it on as is."""
 
-    Backends must pass it on as is rather than rewrite it into "issue/project not found".
-    """
+    @property
+    def not_found(self) -> bool:
+        return False
 
 
 class ConfigError(StacklensError):

@@ -14,14 +14,12 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
 from pydantic import Field
 
-from stacklens.models import EventSummary, Model, Text, Time
+from stacklens.models import EventSummary, Model, Text, Time, lenient_time
 
 REDACTED = "[redacted]"
 _TEXT_MAX = 4000  # free text kept per field (the renderer shows far less); also bounds the regex work
@@ -208,35 +206,6 @@ def _lines(value: Any, *, before: bool) -> list[str]:
     if not isinstance(value, list):
         return []
     return [_line_text(v) for v in (value[-50:] if before else value[:50])]
-
-
-def _time(value: Any) -> datetime | None:
-    """Timestamps as upstreams send them → aware UTC: ISO strings (any offset, converted), epoch seconds or
-    milliseconds as numbers or numeric strings; anything else → None."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = float(text)
-        except ValueError:
-            try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            except ValueError:
-                try:  # an HTTP-style date (`Mon, 01 Jan 2024 12:00:00 GMT`) from a proxy or an old SDK
-                    parsed = parsedate_to_datetime(text)
-                except (TypeError, ValueError, IndexError):
-                    return None
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo else None
-    seconds = float(value)
-    if seconds != seconds or seconds <= 0:  # NaN, 0 and negatives are "unset", not 1970
-        return None
-    if seconds > 1e11:  # milliseconds (JS `Date.now()`)
-        seconds /= 1000
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def _addr(value: Any) -> str | None:
@@ -641,7 +610,7 @@ def _breadcrumbs(raw: Any) -> list[Breadcrumb]:
             summary = scrub_text(compact_repr(raw_data, 300))
         out.append(
             Breadcrumb(
-                time=_time(c.get("timestamp")),
+                time=c.get("timestamp"),  # parsed by the Time field
                 type=_str(c.get("type")),
                 category=_str(c.get("category")),
                 level=_str(c.get("level")),
@@ -808,7 +777,7 @@ def normalize_event(raw: dict[str, Any]) -> Event:
     template = ifaces.get("template")
     return Event(
         id=_str(_get(raw, "eventID", "event_id", "id")) or "",
-        time=next(filter(None, map(_time, (raw.get(k) for k in _TIME_KEYS))), None),
+        time=next(filter(None, map(lenient_time, (raw.get(k) for k in _TIME_KEYS))), None),
         title=scrub_text(title) if title else None,
         message=message,
         level=_str(raw.get("level")) or tag.get("level"),

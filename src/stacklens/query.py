@@ -473,14 +473,20 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
     predicate = (lambda i: all(c(i) for c in checks)) if checks else None
     # Bounds on the sort key: the list is ordered by it (largest first), so the first issue below the bound
     # ends the scan. A first_seen window bounds last_seen too (see above). Unknown values never stop it.
-    bounds: list[Callable[[Issue], bool]] = []
-    if predicate is not None and f.sort == "last_seen" and cutoffs:
-        low = max(cutoffs)
-        bounds.append(lambda i: i.last_seen is not None and i.last_seen < low)
-    if predicate is not None and f.sort == "first_seen" and f.first_seen:
-        first_low = f.first_seen.cutoff(now)
-        bounds.append(lambda i: i.first_seen is not None and i.first_seen < first_low)
-    if predicate is not None and f.sort == "events" and f.min_events is not None:
-        bounds.append(lambda i, n=f.min_events: i.count is not None and i.count < n)
-    stop = (lambda i: any(b(i) for b in bounds)) if bounds else None
+    stop = _sort_bound(f, cutoffs, now) if predicate is not None else None
     return JentryPlan(params=params, client_side=described, predicate=predicate, stop=stop)
+
+
+def _sort_bound(f: IssueFilter, cutoffs: list[datetime], now: datetime) -> Callable[[Issue], bool] | None:
+    """A client-side bound on the sort key itself (at most one: the key is one field): true for the first
+    issue past it in the server's order, after which nothing can match."""
+    if f.sort == "last_seen" and cutoffs:
+        low = max(cutoffs)
+        return lambda i: i.last_seen is not None and i.last_seen < low
+    if f.sort == "first_seen" and f.first_seen:
+        first_low = f.first_seen.cutoff(now)
+        return lambda i: i.first_seen is not None and i.first_seen < first_low
+    if f.sort == "events" and f.min_events is not None:
+        n = f.min_events
+        return lambda i: i.count is not None and i.count < n
+    return None

@@ -1,9 +1,10 @@
 """Compact JSON schemas for tools/list: same meaning, fewer bytes (a model reads every byte of them).
 
 Drops `title` (it repeats the property name) and `default: null`; publishes `X | null` inputs as X (optional
-inputs are omitted, never sent as null). It never emits a `type` list: several model APIs refuse them. Output schemas go further: structured content is dumped
-without null fields (`exclude_none`), so nullable types become plain ones, and defaults, descriptions and
-OpenAPI `discriminator` hints (which JSON Schema validators ignore) are dropped.
+inputs are omitted, never sent as null). It never emits a `type` list: several model APIs refuse them.
+Output schemas go further: structured content is dumped without null fields (`exclude_none`), so nullable
+types become plain ones, and defaults, descriptions and OpenAPI `discriminator` hints (which JSON Schema
+validators ignore) are dropped; nested models are inlined one level deep.
 """
 
 from __future__ import annotations
@@ -25,18 +26,7 @@ def compact_output_schema(schema: dict[str, Any] | None, depth: int = 1) -> dict
         return None
     defs = schema.get("$defs", {})
     body = {k: v for k, v in schema.items() if k != "$defs"}
-    return _bare_arrays(compact_schema(_inline(body, defs, depth), output=True))
-
-
-def _bare_arrays(node: Any) -> Any:
-    """`{type: array, items: {type: object}}` → `{type: array}`: items cut to a bare object say nothing more."""
-    if isinstance(node, list):
-        return [_bare_arrays(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    if node.get("type") == "array" and node.get("items") == {"type": "object"}:
-        node = {k: v for k, v in node.items() if k != "items"}
-    return {k: _bare_arrays(v) for k, v in node.items()}
+    return compact_schema(_inline(body, defs, depth), output=True)
 
 
 def _inline(node: Any, defs: dict[str, Any], depth: int) -> Any:
@@ -51,9 +41,10 @@ def _inline(node: Any, defs: dict[str, Any], depth: int) -> Any:
         return _inline(defs.get(ref.removeprefix("#/$defs/"), {"type": "object"}), defs, depth - 1)
     if "oneOf" in node and all(isinstance(o, dict) and "$ref" in o for o in node["oneOf"]) and depth <= 1:
         return {"type": "object"}
-    return {
-        k: (v if k in ("enum", "const", "required") else _inline(v, defs, depth)) for k, v in node.items()
-    }
+    out = {k: (v if k in ("enum", "const", "required") else _inline(v, defs, depth)) for k, v in node.items()}
+    if out.get("type") == "array" and out.get("items") == {"type": "object"}:
+        del out["items"]  # items cut to a bare object say nothing `array` does not
+    return out
 
 
 def compact_schema(schema: Any, *, output: bool = False) -> Any:

@@ -38,7 +38,7 @@ from stacklens.models import (
     UpdateResult,
 )
 from stacklens.query import MAX_CURSOR, IssueFilter
-from stacklens.refs import check_event_id, check_project, parse_issue_ref, parse_issue_refs
+from stacklens.refs import check_event_id, parse_issue_ref, parse_issue_refs
 from stacklens.render import records
 from stacklens.render.event import TrimmedEvent, render_event
 from stacklens.schema import compact_output_schema, compact_schema
@@ -98,6 +98,9 @@ def _number_as_text(value: object) -> object:
     return value
 
 
+IdText = Annotated[str, BeforeValidator(_number_as_text)]  # an id or name: a string, or a JSON number
+
+
 def _validation_message(exc: ValidationError) -> str:
     """One short line per bad argument (first error of each: a union reports one per branch), no doc links."""
     first: dict[str, str] = {}
@@ -105,8 +108,8 @@ def _validation_message(exc: ValidationError) -> str:
         loc = [
             str(p)
             for p in err.get("loc", ())
-            if not str(p).startswith(("literal[", "list[", "function-", "constrained-"))
-            and str(p) not in ("str", "int")  # union branch labels, not field names
+            if not str(p).startswith(("literal[", "list[", "function-"))
+            and str(p) != "str"  # a union's branch label (`str | list[str]`), not a field name
         ]
         field = ".".join(loc) or "input"
         first.setdefault(field.split(".")[0], f"{field}: {err.get('msg')}")
@@ -223,13 +226,9 @@ def build_server(settings: Settings) -> MCPServer:
     )
 
     issue_forms = "Issue id or URL" if jentry else "Issue id, short id (SHOP-1A2B) or URL"
-    IssueArg = Annotated[
-        str, BeforeValidator(_number_as_text), Field(description=issue_forms, min_length=1, max_length=2048)
-    ]
+    IssueArg = Annotated[IdText, Field(description=issue_forms, min_length=1, max_length=2048)]
     ProjectArg = Annotated[
-        str | None,
-        BeforeValidator(_number_as_text),
-        Field(description="Project slug, name or numeric id", max_length=200),
+        IdText | None, Field(description="Project slug, name or numeric id", max_length=200)
     ]
     CursorArg = Annotated[
         str | None, Field(description="next_cursor from a previous call", max_length=MAX_CURSOR)
@@ -418,7 +417,8 @@ def build_server(settings: Settings) -> MCPServer:
         cursor: CursorArg = None,
     ) -> Annotated[CallToolResult, ReleaseList]:
         async def work(b: Backend) -> ReleaseList:
-            return await b.list_releases(check_project(project) if project else None, query, limit, cursor)
+            # The backend resolves (and validates) the project before any request.
+            return await b.list_releases(project or None, query, limit, cursor)
 
         result = await _call(ctx, work)
         return _result(records.render_releases(result), result)
@@ -457,11 +457,7 @@ def build_server(settings: Settings) -> MCPServer:
         )
         async def update_issue(
             ctx: Context,
-            issue: Annotated[
-                Annotated[str, BeforeValidator(_number_as_text)]
-                | list[Annotated[str, BeforeValidator(_number_as_text)]],
-                Field(description=f"{issue_forms}, or a list"),
-            ],
+            issue: Annotated[IdText | list[IdText], Field(description=f"{issue_forms}, or a list")],
             status: Annotated[
                 Literal["resolved", "resolved_in_next_release", "unresolved", "ignored"] | None,
                 Field(description="New status"),
@@ -540,7 +536,7 @@ def build_server(settings: Settings) -> MCPServer:
                 if any(ord(c) < 32 for c in version):
                     raise InvalidInput("version must not contain control characters")
                 spec = ReleaseSpec(
-                    version=version.strip(), project=check_project(project) if project else None, ref=ref, url=url,
+                    version=version.strip(), project=project or None, ref=ref, url=url,
                     date_released=date_released, commits=commits or [], deploys=deploys or [],
                 )  # fmt: skip
                 return await b.create_release(spec)

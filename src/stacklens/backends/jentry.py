@@ -31,7 +31,7 @@ from stacklens.backends.jentry_cursor import (
     sort_value,
 )
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, NotSupported, NotTheApi, StacklensError, UpstreamError
+from stacklens.errors import InvalidInput, NotSupported, StacklensError, UpstreamError
 from stacklens.events import Event, normalize_event, summarize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
@@ -315,7 +315,7 @@ class JentryBackend:
         try:
             return await call
         except UpstreamError as exc:
-            if exc.status != 404 or isinstance(exc, NotTheApi):  # a web page: the URL is wrong, not the id
+            if not exc.not_found:  # a web page (NotTheApi): the URL is wrong, not the id
                 raise
             raise UpstreamError(
                 f"issue {ref} not found in this Jentry organization (404). Check the id: it must belong to "
@@ -437,7 +437,7 @@ class JentryBackend:
                 "GET", f"/projects/{segment(project.id)}/issues", params=params, scope=ISSUE_READ
             )
         except UpstreamError as exc:
-            if exc.status == 404 and not isinstance(exc, NotTheApi):
+            if exc.not_found:
                 raise UpstreamError(
                     f"project {project.id} not found in this Jentry organization (404).", 404
                 ) from None

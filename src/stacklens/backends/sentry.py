@@ -429,13 +429,16 @@ class SentryBackend:
     def _issue_path(self, ref: IssueRef | str) -> str:
         return f"/organizations/{self._org_seg}/issues/{segment(str(ref))}/"
 
-    async def _on_org(self, call: Awaitable[T]) -> T:
-        """Run a call on an organization-level route (projects, issue search, releases, audit log): a 404 there
-        means the organization itself is unknown to this token, so say which setting to check."""
+    async def _org_request(
+        self, method: str, route: str, *, scope: str, params: Any = None, json_body: Any = None
+    ) -> Reply:
+        """A request to `/organizations/{org}/{route}` (projects, issue search, releases, audit log): a 404
+        there means the organization itself is unknown to this token, so say which setting to check."""
+        path = f"/organizations/{self._org_seg}/{route}"
         try:
-            return await call
+            return await self._request(method, path, scope=scope, params=params, json_body=json_body)
         except UpstreamError as exc:
-            if exc.status != 404 or isinstance(exc, NotTheApi):
+            if not exc.not_found:
                 raise
             raise UpstreamError(
                 f"organization {self._org!r} not found (404), or this token cannot see it. Check SENTRY_ORG: "
@@ -449,7 +452,7 @@ class SentryBackend:
         try:
             return await call
         except UpstreamError as exc:
-            if exc.status != 404 or isinstance(exc, NotTheApi):
+            if not exc.not_found:
                 raise
             extra = f", or {what}" if what else ""
             raise UpstreamError(
@@ -467,11 +470,7 @@ class SentryBackend:
             params: list[tuple[str, str]] = [("per_page", "100")]
             if cursor:
                 params.append(("cursor", cursor))
-            reply = await self._on_org(
-                self._request(
-                    "GET", f"/organizations/{self._org_seg}/projects/", params=params, scope="org:read"
-                )
-            )
+            reply = await self._org_request("GET", "projects/", params=params, scope="org:read")
             for row in _rows(reply.data, "projects"):
                 ident = _str(row.get("id"))
                 if ident:
@@ -508,8 +507,9 @@ class SentryBackend:
         raise InvalidInput(f"project {text!r} not found in organization {self._org}; known projects: {known}")
 
     async def _project_id(self, value: str) -> str:
-        """Numeric ids are used as is (no request); slugs resolve through the cached projects list."""
-        text = check_project(value)
+        """Numeric ids are used as is (no request); slugs and names resolve through the cached projects list
+        (`_find_project` validates them)."""
+        text = value.strip()
         if text.isascii() and text.isdigit():
             return text
         return (await self._find_project(text)).id
@@ -527,11 +527,7 @@ class SentryBackend:
         project = self._default_project(f.project)
         ids = [await self._project_id(project)] if project else []
         search = sentry_search(f, ids)
-        reply = await self._on_org(
-            self._request(
-                "GET", f"/organizations/{self._org_seg}/issues/", params=search.params, scope="event:read"
-            )
-        )
+        reply = await self._org_request("GET", "issues/", params=search.params, scope="event:read")
         issues = [i for i in (issue_from_sentry(r) for r in _rows(reply.data, "issue search")) if i]
         # The query as sent, then the request parameters that also narrowed it (not part of the syntax).
         extras = [f"environment={e}" for e in f.environments]
@@ -736,11 +732,7 @@ class SentryBackend:
         params += [("per_page", str(limit)), ("health", "1")]
         if cursor:
             params.append(("cursor", cursor))
-        reply = await self._on_org(
-            self._request(
-                "GET", f"/organizations/{self._org_seg}/releases/", params=params, scope="project:read"
-            )
-        )
+        reply = await self._org_request("GET", "releases/", params=params, scope="project:read")
         releases = [
             r for r in (release_from_sentry(x, project_id) for x in _rows(reply.data, "releases")) if r
         ]
@@ -776,11 +768,7 @@ class SentryBackend:
             body["commits"] = commits
             if any(c.url or c.files for c in spec.commits):
                 notes.append("commit url/files are not part of Sentry's release API and were not sent")
-        reply = await self._on_org(
-            self._request(
-                "POST", f"/organizations/{self._org_seg}/releases/", json_body=body, scope="project:write"
-            )
-        )
+        reply = await self._org_request("POST", "releases/", json_body=body, scope="project:write")
         data = _dict(reply.data)
         existed = reply.status == 208
         if existed:
@@ -827,11 +815,7 @@ class SentryBackend:
         if cursor:
             params.append(("cursor", cursor))
         # Sentry guards the audit log with org:write (an admin/manager token), not org:read.
-        reply = await self._on_org(
-            self._request(
-                "GET", f"/organizations/{self._org_seg}/audit-logs/", params=params, scope="org:write"
-            )
-        )
+        reply = await self._org_request("GET", "audit-logs/", params=params, scope="org:write")
         data = reply.data
         rows = _rows(data.get("rows") if isinstance(data, dict) else data, "audit log")
         return AuditLog(entries=[audit_entry(r) for r in rows][:limit], next_cursor=reply.next_cursor)

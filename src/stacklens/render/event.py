@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -683,7 +683,7 @@ def _exc_label(exc: ExceptionInfo | ExceptionOut, value_cut: int) -> str:
 
 
 def _when(t: datetime | None) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if t else "?"
+    return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else "?"  # UTC already: models.Time converts
 
 
 def _frame_lines(items: list[FrameItem]) -> list[str]:
