@@ -192,8 +192,7 @@ def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
             {"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o", "STACKLENS_READ_ONLY": "y"},
             "STACKLENS_READ_ONLY",
         ),
-        (("--stateless",), {"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o"}, "--transport http"),
-        (("--port", "9000"), {"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o"}, "--transport http"),
+        (("--token-from-request",), {"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o"}, "--transport http"),
         (("--transport", "http", "--port", "99999"), {"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o"}, "--port"),
     ],
 )
@@ -203,6 +202,14 @@ def test_cli_config_errors_exit_2_without_traceback(tmp_path: Path, args, env, n
     assert proc.stdout == ""
     assert needle in proc.stderr and "Traceback" not in proc.stderr
     assert "stacklens: error:" in proc.stderr.splitlines()[-1]
+
+
+def test_http_bind_flags_on_stdio_warn_and_still_start(tmp_path: Path):
+    """A config that carries `--port` (harmless on stdio) must keep starting; the flag is said to be ignored."""
+    proc = _cli(tmp_path, "--demo", "--port", "9000", "--stateless")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: --port, --stateless ignored: they apply to --transport http only" in proc.stderr
+    assert proc.stdout == ""  # the warning never reaches the protocol channel
 
 
 def test_cli_accepts_what_a_registry_client_generates(tmp_path: Path):

@@ -320,7 +320,7 @@ async def test_descriptions_speak_of_the_configured_backend_only(sandbox_url, ba
             "(Sentry only)" in props[k]["description"] for k in ("environment", "tags", "sentry_query")
         )
         assert "team" not in assignee and "#team" not in props["assigned"]["description"]
-        assert "SHOP-1A2B" not in json.dumps([t.input_schema for t in tools.values()])
+        assert "SHOP-1" not in json.dumps([(t.description, t.input_schema) for t in tools.values()])
 
 
 @pytest.mark.parametrize("backend", ["sentry", "jentry"])

@@ -97,22 +97,28 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _http_only(args: argparse.Namespace) -> None:
-    """HTTP options on a stdio server would be ignored silently, and the server would look hung."""
+    """HTTP options on a stdio server: the token source can't be silently different (an error); the bind
+    options are only ignored, said on stderr (a config that carries `--port` must still start)."""
     if args.transport == "http":
         return
-    given = [
+    if args.token_from_request:
+        raise ConfigError("--token-from-request needs --transport http")
+    ignored = [
         flag
         for flag, used in (
             ("--host", args.host is not None),
             ("--port", args.port is not None),
             ("--allowed-host", bool(args.allowed_host)),
             ("--stateless", args.stateless),
-            ("--token-from-request", args.token_from_request),
         )
         if used
     ]
-    if given:
-        raise ConfigError(f"{', '.join(given)} needs --transport http")
+    if ignored:
+        print(
+            f"stacklens: warning: {', '.join(ignored)} ignored: they apply to --transport http only (serving stdio)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 class _StdoutToStderr:

@@ -226,6 +226,7 @@ def build_server(settings: Settings) -> MCPServer:
     )
 
     issue_forms = "Issue id or URL" if jentry else "Issue id, short id (SHOP-1A2B) or URL"
+    ex = "'42'" if jentry else "'SHOP-1A2B'"  # an issue in the examples: Jentry has no short ids
     IssueArg = Annotated[IdText, Field(description=issue_forms, min_length=1, max_length=2048)]
     ProjectArg = Annotated[
         IdText | None, Field(description="Project slug, name or numeric id", max_length=200)
@@ -314,7 +315,7 @@ def build_server(settings: Settings) -> MCPServer:
         title="Get issue",
         annotations=READ,
         description="Summary of one issue: title, culprit, level, status, counts, first/last seen and release, "
-        "assignee, link. Stack trace: get_latest_event. Example: get_issue(issue='SHOP-1A2B')",
+        f"assignee, link. Stack trace: get_latest_event. Example: get_issue(issue={ex})",
     )
     async def get_issue(ctx: Context, issue: IssueArg) -> Annotated[CallToolResult, Issue]:
         result = await _call(ctx, lambda b: b.get_issue(parse_issue_ref(issue, backend_name)))
@@ -353,7 +354,7 @@ def build_server(settings: Settings) -> MCPServer:
         title="Get event",
         annotations=READ,
         description="One event of an issue (an id from list_issue_events, or oldest/recommended), trimmed like "
-        "get_latest_event. Example: get_event(issue='SHOP-1A2B', event_id='oldest')",
+        f"get_latest_event. Example: get_event(issue={ex}, event_id='oldest')",
     )
     async def get_event(
         ctx: Context,
@@ -369,7 +370,7 @@ def build_server(settings: Settings) -> MCPServer:
         title="List issue events",
         annotations=READ,
         description="Recent events of an issue, newest first: id, time, release, environment, user id, message. "
-        "Pass an id to get_event for details. Example: list_issue_events(issue='SHOP-1A2B', limit=5)",
+        f"Pass an id to get_event for details. Example: list_issue_events(issue={ex}, limit=5)",
     )
     async def list_issue_events(
         ctx: Context,
@@ -388,7 +389,7 @@ def build_server(settings: Settings) -> MCPServer:
         title="List tag values",
         annotations=READ,
         description="How one tag spreads over an issue's events (values with counts, first/last seen): which "
-        "browsers, releases, users, servers are hit. Example: list_tag_values(issue='SHOP-1A2B', key='browser')",
+        f"browsers, releases, users, servers are hit. Example: list_tag_values(issue={ex}, key='browser')",
     )
     async def list_tag_values(
         ctx: Context,
@@ -453,7 +454,11 @@ def build_server(settings: Settings) -> MCPServer:
             description="Resolve, ignore, reopen, assign, bookmark or mark seen one issue or several; the answer "
             "reports what the upstream confirmed per issue. "
             + ("Jentry: status (no resolved_in_next_release) and assignee only. " if jentry else "")
-            + "Example: update_issue(issue=['SHOP-1A','SHOP-1B'], status='resolved')",
+            + (
+                "Example: update_issue(issue=['42','43'], status='resolved')"
+                if jentry
+                else "Example: update_issue(issue=['SHOP-1A','SHOP-1B'], status='resolved')"
+            ),
         )
         async def update_issue(
             ctx: Context,
