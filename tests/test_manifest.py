@@ -209,7 +209,7 @@ REGISTRY_SCHEMA: dict[str, Any] = {
 
 
 def test_valid_against_the_registry_schema(manifest: dict[str, Any]) -> None:
-    import jsonschema  # a dependency of mcp
+    import jsonschema  # dev dependency (pyproject)
 
     validator = jsonschema.Draft7Validator(REGISTRY_SCHEMA, format_checker=jsonschema.FormatChecker())
     errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(manifest)]
