@@ -17,8 +17,12 @@ from typing import Any
 import httpx
 from mcp import Client, StdioServerParameters
 
+from stacklens.backends import BACKENDS
 from stacklens.config import resolve
 from stacklens.server import build_server
+
+# The backends the sandbox speaks: the end-to-end suites run on each of them.
+DEMO_BACKENDS = [name for name, d in BACKENDS.items() if d.demo]
 
 SENTRY_TOKEN = "sandbox-sentry-token"
 JENTRY_TOKEN = "jto_sandbox_all"

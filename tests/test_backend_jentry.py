@@ -205,7 +205,7 @@ def test_cursor_positions_without_key_still_decode() -> None:
     ],
 )
 def test_patch_body(change: dict[str, Any], body: dict[str, Any]) -> None:
-    backend, _ = make_backend("http://jentry.test", jentry_user_id=7)
+    backend, _ = make_backend("http://jentry.test", user_id=7)
     assert backend.update_body(IssueChange(**change)) == body
 
 
@@ -674,7 +674,7 @@ async def test_last_seen_window_narrowed_client_side(sandbox, sandbox_url) -> No
 
 @pytest.mark.anyio
 async def test_first_seen_and_assignment_filtered_client_side(sandbox, sandbox_url) -> None:
-    async with jentry(sandbox_url, jentry_user_id=3) as backend:
+    async with jentry(sandbox_url, user_id=3) as backend:
         fresh = await backend.search_issues(IssueFilter.build(first_seen="24h", status="all"))
         mine = await backend.search_issues(IssueFilter.build(assigned="me", status="all"))
         nobody = await backend.search_issues(IssueFilter.build(assigned="none", project="worker"))
@@ -944,7 +944,7 @@ async def test_list_tag_values(sandbox, sandbox_url) -> None:
 
 @pytest.mark.anyio
 async def test_update_one_issue(sandbox, sandbox_url) -> None:
-    async with jentry(sandbox_url, jentry_user_id=5) as backend:
+    async with jentry(sandbox_url, user_id=5) as backend:
         result = await backend.update_issues(
             [parse_issue_ref("110", "jentry")], IssueChange(status="resolved", assignee="me")
         )

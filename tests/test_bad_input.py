@@ -7,12 +7,16 @@ Part 2: every tool end to end on both backends against the sandbox, asserting th
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from mcp_helpers import DEMO_BACKENDS
 from stacklens.errors import InvalidInput, NotSupported
 from stacklens.http import segment
 from stacklens.query import IssueFilter, jentry_plan, parse_window, sentry_search
 from stacklens.refs import check_event_id, check_slug, check_tag_key, parse_issue_ref, parse_issue_refs
+from stacklens.tools import TOOLS as REGISTRY
 
 HUGE = "x" * 10_240
 TRAVERSAL = ["../", "..", "../../etc/passwd", "%2e%2e", "%2e%2e%2f", "..%2f..", "a/../b", "./."]
@@ -23,7 +27,7 @@ OTHER_HOSTS = ["https://evil.example/", "//evil.example/x", "http://127.0.0.1:22
 # --- part 1: validators ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 @pytest.mark.parametrize(
     "raw",
     [
@@ -440,21 +444,28 @@ def cases_for(backend: str, tool: str) -> list:
         else:
             c.append(E({"action": "member.invite&event=x#y"}))
         return c
-    raise AssertionError(tool)
+    return []  # a tool with no hand-written cases still gets the generic ones below
 
 
-TOOLS = [
-    "search_issues",
-    "get_issue",
-    "get_latest_event",
-    "get_event",
-    "list_issue_events",
-    "list_tag_values",
-    "update_issue",
-    "list_releases",
-    "create_release",
-    "read_audit",
-]
+def _takes_text(prop: dict) -> bool:
+    kinds = [prop.get("type"), *(p.get("type") for p in prop.get("anyOf", []))]
+    return "string" in kinds or any(isinstance(k, list) and "string" in k for k in kinds)
+
+
+def generic_cases(backend: str, spec, schema: dict) -> list:
+    """For every text parameter of any registered tool: path, header and size attacks on top of the tool's own
+    example call. Each must be refused or sent as inert data (no route left, no raw CR/LF or `..`)."""
+    base = json.loads(json.dumps(dict(spec.example)).replace("{issue}", ID[backend]))
+    cases = []
+    for name, prop in schema.get("properties", {}).items():
+        if _takes_text(prop):
+            cases += [
+                E({**base, name: bad}) for bad in ("../../x", "a/../b?c#d", "a\r\nX-Evil: 1", "\x00", HUGE)
+            ]
+    return cases
+
+
+TOOLS = [t.name for t in REGISTRY]
 
 
 def on_routes(backend: str, sandbox) -> list[str]:
@@ -469,13 +480,15 @@ def on_routes(backend: str, sandbox) -> list[str]:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 @pytest.mark.parametrize("tool", TOOLS)
 async def test_every_tool_refuses_or_encodes(backend, tool, sandbox, sandbox_url):
     failures: list[str] = []
-    cases = cases_for(backend, tool)
-    assert len(cases) >= 5
+    spec = next(t for t in REGISTRY if t.name == tool)
     async with inproc(backend, sandbox_url) as client:
+        schema = {t.name: t.input_schema for t in (await client.list_tools()).tools}[tool]
+        cases = cases_for(backend, tool) + generic_cases(backend, spec, schema)
+        assert len(cases) >= 5 or not schema.get("properties")
         for kind, args, hint in cases:
             sandbox.requests.clear()
             shown = repr(args)[:120]
@@ -490,6 +503,10 @@ async def test_every_tool_refuses_or_encodes(backend, tool, sandbox, sandbox_url
                     failures.append(f"{shown}: message lacks {hint!r}: {text[:200]!r}")
                 elif len(text) > 1200 or "Traceback" in text or text.strip() == "Error executing tool":
                     failures.append(f"{shown}: unhelpful message {text[:200]!r}")
+            elif result.is_error and (
+                "Traceback" in text or re.fullmatch(r"Error executing tool \w+", text.strip())
+            ):
+                failures.append(f"{shown}: crashed: {text[:200]!r}")
             wrong = on_routes(backend, sandbox)
             if wrong:
                 failures.append(f"{shown}: left the API routes: {wrong}")
@@ -500,7 +517,7 @@ async def test_every_tool_refuses_or_encodes(backend, tool, sandbox, sandbox_url
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_resources_refuse_bad_references(backend, sandbox, sandbox_url):
     failures = []
     async with inproc(backend, sandbox_url) as client:
@@ -523,7 +540,7 @@ async def test_resources_refuse_bad_references(backend, sandbox, sandbox_url):
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_encoded_values_arrive_intact(backend, sandbox, sandbox_url):
     """Values with path and URL syntax are sent as data: one segment or one parameter, byte for byte."""
     # Sentry itself refuses "/" and "\\" in release names; Jentry keeps versions in the body only

@@ -41,7 +41,7 @@ def test_jentry_auto_selected_when_only_jentry_token():
     s = resolve({"JENTRY_AUTH_TOKEN": "jto_x", "JENTRY_USER_ID": "7"})
     assert s.backend == "jentry"
     assert s.api_base == "https://jentry.app/api/v1"
-    assert s.jentry_user_id == 7
+    assert s.user_id == 7
     assert s.org is None
 
 

@@ -345,10 +345,10 @@ async def test_trickle_is_cut_at_the_timeout():
 
 # --- part 2: end to end (official MCP client → server → sandbox over real HTTP) ---------------------------
 
-from mcp_helpers import free_port, inproc, text_of  # noqa: E402
+from mcp_helpers import DEMO_BACKENDS, free_port, inproc, text_of  # noqa: E402
 from stacklens.sandbox import Sandbox  # noqa: E402
 
-BACKENDS = ["sentry", "jentry"]
+BACKENDS = DEMO_BACKENDS
 PROJECTS = {"sentry": r"/api/0/organizations/acme/projects/$", "jentry": r"/api/v1/projects$"}
 ISSUE = {"sentry": ("6120004400", "6120004622"), "jentry": ("101", "107")}
 ISSUE_PATH = {"sentry": r"/api/0/organizations/acme/issues/{}/$", "jentry": r"/api/v1/issues/{}$"}

@@ -14,11 +14,11 @@ import time
 import anyio
 import pytest
 
-from mcp_helpers import inproc, text_of
+from mcp_helpers import DEMO_BACKENDS, inproc, text_of
 from stacklens import server
 from stacklens.http import Upstream
 
-BACKENDS = ["sentry", "jentry"]
+BACKENDS = DEMO_BACKENDS
 ISSUES = {"sentry": ["6120004400", "6120004622", "6120004844"], "jentry": ["101", "107", "113"]}
 DEFAULT_POOL = inspect.signature(Upstream).parameters["max_connections"].default
 

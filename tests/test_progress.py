@@ -13,7 +13,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_helpers import backend_env, http_server, inproc, stdio, subprocess_env, text_of
+from mcp_helpers import DEMO_BACKENDS, backend_env, http_server, inproc, stdio, subprocess_env, text_of
 from stacklens.sandbox import Sandbox
 
 Report = tuple[float, float | None, str | None]
@@ -84,7 +84,7 @@ async def test_progress_only_when_asked(sandbox_url: str) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_bulk_update_reports_progress_to_the_total(
     sandbox: Sandbox, sandbox_url: str, backend: str
 ) -> None:

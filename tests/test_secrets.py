@@ -25,16 +25,17 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from mcp_helpers import backend_env, free_port, inproc, subprocess_env, text_of
+from mcp_helpers import DEMO_BACKENDS, backend_env, free_port, inproc, subprocess_env, text_of
 from sdk_events import SECRETS, sdk_events
 from stacklens.sandbox import Sandbox
 from stacklens.sandbox.state import JENTRY_SCOPES, SENTRY_SCOPES
+from stacklens.tools import TOOLS
 
 TOKENS = {"sentry": "sntrys_SECRET_c0ffee5e7a1b9d", "jentry": "jto_SECRET_c0ffee5e7a1b9d"}
 HTTP_TOKEN = "gate_SECRET_5eb1d0c2f9"
 ISSUE = {"sentry": "6120004400", "jentry": "101"}
 ISSUE_PATH = {"sentry": r"/api/0/organizations/acme/issues/{}/$", "jentry": r"/api/v1/issues/{}$"}
-BACKENDS = ["sentry", "jentry"]
+BACKENDS = DEMO_BACKENDS
 
 
 def secret_env(backend: str, url: str, **extra: str) -> dict[str, str]:
@@ -67,20 +68,7 @@ def hostile_echoes(sandbox: Sandbox, backend: str, token: str) -> None:
 
 
 CALLS = [
-    ("list_projects", {}),
-    ("search_issues", {"query": "Error", "level": ["error", "fatal"], "limit": 5}),
-    ("get_issue", {"issue": "{issue}"}),
-    ("get_latest_event", {"issue": "{issue}", "breadcrumbs": 100}),
-    ("get_event", {"issue": "{issue}", "event_id": "latest", "frames": "all"}),
-    ("list_issue_events", {"issue": "{issue}", "limit": 5}),
-    ("list_tag_values", {"issue": "{issue}", "key": "browser"}),
-    ("list_releases", {"limit": 3}),
-    ("read_audit", {"limit": 5}),
-    ("update_issue", {"issue": "{issue}", "status": "resolved"}),
-    (
-        "create_release",
-        {"version": "shop-web@9.0.0", "project": "shop-web", "deploys": [{"environment": "prod"}]},
-    ),
+    *((t.name, dict(t.example)) for t in TOOLS),  # every registered tool, from its own example call
     ("get_issue", {"issue": "999999999"}),  # a 404 through the real path
     ("search_issues", {"status": "bogus"}),  # a validation error
 ]

@@ -11,6 +11,7 @@ import json
 import httpx
 import pytest
 from tests.mcp_helpers import (
+    DEMO_BACKENDS,
     JENTRY_TOKEN,
     SENTRY_TOKEN,
     backend_env,
@@ -20,13 +21,13 @@ from tests.mcp_helpers import (
     text_of,
 )
 
+from stacklens.config import Settings
+from stacklens.tools import WRITE_TOOLS, ToolEnv, selected
+
 pytestmark = pytest.mark.anyio
 
-ALL_TOOLS = {
-    "list_projects", "search_issues", "get_issue", "get_latest_event", "get_event", "list_issue_events",
-    "list_tag_values", "list_releases", "read_audit", "update_issue", "create_release",
-}  # fmt: skip
-WRITES = {"update_issue", "create_release"}
+ALL_TOOLS = {t.name for t in selected(ToolEnv(Settings(), Settings().descriptor))}  # those on by default
+WRITES = set(WRITE_TOOLS)
 ISSUE = {"sentry": "SHOP-1A", "jentry": "101"}
 ISSUE_ID = {"sentry": "6120004400", "jentry": "101"}
 
@@ -35,7 +36,7 @@ def api_requests(sandbox, prefix: str) -> list:
     return [r for r in sandbox.requests if r.path.startswith(prefix)]
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_tools_list_names_annotations_and_size(sandbox_url, backend):
     async with inproc(backend, sandbox_url) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -102,7 +103,7 @@ async def test_sentry_search_pages_with_cursor(sandbox, sandbox_url):
     assert len(seen) == len(set(seen)) == len(sandbox.issues)
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_every_read_tool_answers(sandbox, sandbox_url, backend):
     issue = ISSUE[backend]
     async with inproc(backend, sandbox_url) as client:
@@ -157,7 +158,7 @@ async def test_sentry_get_issue_by_id_is_one_request(sandbox, sandbox_url):
             ]
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_update_issue_reports_confirmed_change(sandbox, sandbox_url, backend):
     async with inproc(backend, sandbox_url) as client:
         result = await client.call_tool("update_issue", {"issue": ISSUE[backend], "status": "resolved"})
@@ -186,7 +187,7 @@ async def test_jentry_refuses_what_it_cannot_do_with_nothing_sent(sandbox, sandb
             assert not [r for r in sandbox.requests if r.path.startswith("/api/v1/issues")], (tool, args)
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_create_release_with_commits_and_deploy(sandbox, sandbox_url, backend):
     args = {
         "version": "shop-web@9.9.9+build.1",
@@ -212,7 +213,7 @@ async def test_create_release_with_commits_and_deploy(sandbox, sandbox_url, back
         assert posts[0].json["deploys"] == [{"environment": "production"}]
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_resources_and_prompt(sandbox_url, backend):
     issue = ISSUE[backend]
     async with inproc(backend, sandbox_url) as client:
@@ -285,7 +286,7 @@ async def test_streamable_http_requires_bearer_token(sandbox_url):
     assert SENTRY_TOKEN not in text_of(result)
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_numeric_issue_ids_may_arrive_as_json_numbers(sandbox, sandbox_url, backend):
     """Models often send `issue: 6120004400` rather than a string: every issue-taking tool accepts both."""
     number = int(ISSUE_ID[backend])
@@ -304,7 +305,7 @@ async def test_numeric_issue_ids_may_arrive_as_json_numbers(sandbox, sandbox_url
     assert all('"type": [' not in json.dumps(s) for s in schema.values())
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_descriptions_speak_of_the_configured_backend_only(sandbox_url, backend):
     async with inproc(backend, sandbox_url) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
@@ -323,7 +324,7 @@ async def test_descriptions_speak_of_the_configured_backend_only(sandbox_url, ba
         assert "SHOP-1" not in json.dumps([(t.description, t.input_schema) for t in tools.values()])
 
 
-@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
 async def test_project_by_name_or_json_number(sandbox, sandbox_url, backend):
     """Users name projects as they see them ("Checkout API") and models send ids as numbers."""
     number = 4508341723069441 if backend == "sentry" else 2

@@ -19,11 +19,11 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
-from mcp_helpers import backend_env, inproc, subprocess_env, text_of
+from mcp_helpers import DEMO_BACKENDS, backend_env, inproc, subprocess_env, text_of
 from sdk_events import sdk_events
 from stacklens.sandbox import Sandbox
 
-BACKENDS = ["sentry", "jentry"]
+BACKENDS = DEMO_BACKENDS
 ISSUE = {"sentry": "6120004400", "jentry": "101"}
 WRITES = {"update_issue", "create_release"}
 

@@ -9,6 +9,7 @@ import os
 import sys
 
 from stacklens import __version__, config
+from stacklens.backends import BACKENDS
 from stacklens.errors import ConfigError
 
 EPILOG = """\
@@ -51,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--backend", type=_backend, choices=("sentry", "jentry", "auto"),
+        "--backend", type=_backend, choices=(*BACKENDS, "auto"),
         help="upstream (STACKLENS_BACKEND); default: jentry when only JENTRY_AUTH_TOKEN is set, else sentry",
     )  # fmt: skip
     p.add_argument("--org", help="Sentry organization slug (SENTRY_ORG)")

@@ -9,18 +9,11 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from stacklens.backends import BACKENDS, BackendDescriptor, descriptor
 from stacklens.errors import ConfigError
 
-BackendName = Literal["sentry", "jentry"]
-
-DEFAULT_URLS: dict[str, str] = {"sentry": "https://sentry.io", "jentry": "https://jentry.app"}
-TOKEN_VARS: dict[str, tuple[str, ...]] = {
-    "sentry": ("SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN"),
-    "jentry": ("JENTRY_AUTH_TOKEN",),
-}
-URL_VARS: dict[str, str] = {"sentry": "SENTRY_URL", "jentry": "JENTRY_URL"}
 TRUE_VALUES = {"1", "true", "yes", "on"}
 FALSE_VALUES = {"", "0", "false", "no", "off"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -31,12 +24,12 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    backend: BackendName = "sentry"
+    backend: str = "sentry"  # a name in backends.BACKENDS
     url: str = "https://sentry.io"
     org: str | None = None
     project: str | None = None
     token: SecretStr | None = None
-    jentry_user_id: int | None = None
+    user_id: int | None = None  # the upstream user `assigned="me"` means, where the backend needs one
     read_only: bool = False
     timeout: float = Field(default=30.0, gt=0, le=600)
     transport: Literal["stdio", "http"] = "stdio"
@@ -48,14 +41,26 @@ class Settings(BaseModel):
     demo: bool = False
     log_level: str = "WARNING"
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        try:
+            return descriptor(value).name
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def descriptor(self) -> BackendDescriptor:
+        return descriptor(self.backend)
+
     @property
     def api_base(self) -> str:
         """The instance's API root, path prefix kept (`https://host/sentry` → `https://host/sentry/api/0`)."""
-        return self.url + ("/api/0" if self.backend == "sentry" else "/api/v1")
+        return self.url + self.descriptor.api_prefix
 
     @property
     def token_var(self) -> str:
-        return TOKEN_VARS[self.backend][0]
+        return self.descriptor.token_var
 
 
 def normalize_url(raw: str, variable: str) -> str:
@@ -119,27 +124,30 @@ def env_flag(env: Mapping[str, str], name: str) -> bool:
     return value
 
 
-def _env_token(backend: str, env: Mapping[str, str]) -> str | None:
-    for var in TOKEN_VARS[backend]:
+def _first(env: Mapping[str, str], names: tuple[str, ...]) -> str | None:
+    for var in names:
         if env.get(var, "").strip():
             return env[var].strip()
     return None
 
 
-def pick_backend(flag: str | None, env: Mapping[str, str]) -> BackendName:
-    """`--backend`, else STACKLENS_BACKEND, else jentry when only a Jentry token is configured, else sentry."""
+def pick_backend(flag: str | None, env: Mapping[str, str]) -> BackendDescriptor:
+    """`--backend`, else STACKLENS_BACKEND, else the backend whose token is configured (the first listed in
+    backends.BACKENDS when several are: Sentry)."""
     choice = (flag or env.get("STACKLENS_BACKEND") or "").strip().lower()
     if choice == "auto":  # what a registry client passes when the user leaves --backend at its default
         choice = ""
     if choice:
-        if choice not in ("sentry", "jentry"):
+        if choice not in BACKENDS:
+            names = ", ".join(repr(n) for n in BACKENDS)
             raise ConfigError(
-                f"unknown backend {choice!r}: use 'sentry', 'jentry' or 'auto' (--backend / STACKLENS_BACKEND)"
+                f"unknown backend {choice!r}: use {names} or 'auto' (--backend / STACKLENS_BACKEND)"
             )
-        return choice  # type: ignore[return-value]
-    if _env_token("jentry", env) and not _env_token("sentry", env):
-        return "jentry"
-    return "sentry"
+        return BACKENDS[choice]
+    for candidate in BACKENDS.values():
+        if _first(env, candidate.token_vars):
+            return candidate
+    return next(iter(BACKENDS.values()))
 
 
 def resolve(
@@ -160,30 +168,36 @@ def resolve(
     log_level: str | None = None,
 ) -> Settings:
     """Build Settings from flags (given) and the environment. Raises ConfigError naming what to set."""
-    name = pick_backend(backend, env)
-    url_var = URL_VARS[name]
-    base = normalize_url(url or env.get(url_var) or DEFAULT_URLS[name], "--url" if url else url_var)
+    chosen = pick_backend(backend, env)
+    url_var = chosen.url_var
+    raw_url = url or env.get(url_var) or chosen.default_url
+    if raw_url is None and demo:
+        raw_url = "http://sandbox.invalid"  # replaced by the sandbox's own address
+    if raw_url is None:
+        raise ConfigError(f"no {chosen.label} URL: set {url_var} (or pass --url) to your instance's address")
+    base = normalize_url(raw_url, "--url" if url else url_var)
 
-    token = _env_token(name, env)
+    token = _first(env, chosen.token_vars)
     if token is None and not demo:
         token = netrc_password(urlsplit(base).hostname or "", env)
     if token is None and not demo and not token_from_request:
         hint = f" (or a ~/.netrc entry: machine {urlsplit(base).hostname} password TOKEN)"
         problem = _netrc_problem(env)
         hint += f"; {problem}" if problem else ""
-        raise ConfigError(f"no {name.capitalize()} token: set {TOKEN_VARS[name][0]}{hint}")
+        raise ConfigError(f"no {chosen.label} token: set {chosen.token_var}{hint}")
 
-    org_value = (org or env.get("SENTRY_ORG") or "").strip() or None
-    if name == "sentry" and org_value is None and not demo:
+    org_value = (org or _first(env, chosen.org_vars) or "").strip() or None
+    if chosen.needs_org and org_value is None and not demo:
+        where = " or ".join(chosen.org_vars) or "--org"
         raise ConfigError(
-            "no Sentry organization: set SENTRY_ORG or pass --org (the slug in your Sentry URL)"
+            f"no {chosen.label} organization: set {where} or pass --org (the slug in your {chosen.label} URL)"
         )
 
     user_id: int | None = None
-    raw_user = env.get("JENTRY_USER_ID", "").strip()
+    raw_user = env.get(chosen.user_id_var, "").strip() if chosen.user_id_var else ""
     if raw_user:
         if not raw_user.isdigit():
-            raise ConfigError("JENTRY_USER_ID must be a numeric Jentry user id")
+            raise ConfigError(f"{chosen.user_id_var} must be a numeric {chosen.label} user id")
         user_id = int(raw_user)
 
     if timeout is None:
@@ -207,18 +221,17 @@ def resolve(
     http_token = env.get("STACKLENS_HTTP_TOKEN", "").strip() or None
     try:
         return Settings(
-            backend=name,
+            backend=chosen.name,
             url=base,
             org=org_value,
             project=(project or env.get("SENTRY_PROJECT") or "").strip() or None,
             token=SecretStr(token) if token else None,
-            jentry_user_id=user_id,
+            user_id=user_id,
             read_only=read_only,
             timeout=timeout,
             transport="http" if transport == "http" else "stdio",
-            # None: the bind was not given; Settings holds the defaults (127.0.0.1:8000)
-            **({"host": host} if host is not None else {}),
-            **({"port": port} if port is not None else {}),
+            host=Settings.model_fields["host"].default if host is None else host,
+            port=Settings.model_fields["port"].default if port is None else port,
             http_token=SecretStr(http_token) if http_token else None,
             stateless=stateless,
             token_from_request=token_from_request,

@@ -15,7 +15,9 @@ def demo_settings(settings: Settings) -> Settings:
     from stacklens.sandbox import Sandbox
 
     defaults = Sandbox.defaults()
-    token = defaults.sentry_token if settings.backend == "sentry" else defaults.jentry_token
+    token = (
+        defaults.sentry_token if settings.backend == "sentry" else defaults.jentry_token
+    )  # the sandbox speaks both
     return settings.model_copy(
         update={"url": DEMO_URL, "token": SecretStr(token), "org": defaults.org, "project": None}
     )

@@ -91,7 +91,7 @@ def parse_link_next(header: str | None) -> str | None:
             if attrs.get("results", "true") != "true":
                 return None
             if "cursor" in attrs:
-                return attrs["cursor"]
+                return str(attrs["cursor"])
             found = re.search(r"[?&]cursor=([^&]+)", match.group(1))
             return found.group(1) if found else None
     return None

@@ -9,7 +9,7 @@ validators ignore) are dropped; nested models are inlined one level deep.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
@@ -26,7 +26,7 @@ def compact_output_schema(schema: dict[str, Any] | None, depth: int = 1) -> dict
         return None
     defs = schema.get("$defs", {})
     body = {k: v for k, v in schema.items() if k != "$defs"}
-    return compact_schema(_inline(body, defs, depth), output=True)
+    return cast("dict[str, Any]", compact_schema(_inline(body, defs, depth), output=True))
 
 
 def _inline(node: Any, defs: dict[str, Any], depth: int) -> Any:

@@ -1,9 +1,11 @@
-"""The Backend protocol every upstream implements. Tools call these; nothing above knows a URL or JSON key."""
+"""What every backend is: the Backend protocol the tools call, and the descriptor that says who it is and what it
+can do. Nothing outside `backends/` knows a URL, a JSON key or a backend's name: it reads these."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from stacklens.events import Event
 from stacklens.models import (
@@ -20,7 +22,11 @@ from stacklens.models import (
     UpdateResult,
 )
 from stacklens.query import IssueFilter
-from stacklens.refs import IssueRef
+from stacklens.refs import IssueRef, RefSyntax
+
+if TYPE_CHECKING:
+    from stacklens.config import Settings
+    from stacklens.http import Upstream
 
 # progress(done, total, message): reported as MCP progress by the server; a no-op when the client asked none.
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
@@ -31,8 +37,6 @@ async def no_progress(done: float, total: float | None = None, message: str | No
 
 
 class Backend(Protocol):
-    name: str  # "sentry" | "jentry": also the resource URI scheme
-
     async def list_projects(self) -> list[Project]: ...
 
     async def search_issues(self, f: IssueFilter, progress: Progress = no_progress) -> IssuePage: ...
@@ -63,4 +67,52 @@ class Backend(Protocol):
         self, limit: int = 50, action: str | None = None, cursor: str | None = None
     ) -> AuditLog: ...
 
-    async def aclose(self) -> None: ...
+
+UPDATE_FIELDS = ("assignee", "ignore_minutes", "ignore_count", "bookmarked", "seen")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, for the tools' descriptions and their checks before any request.
+
+    Search filters are named as `search_issues` parameters. `search_refuses` maps a filter the backend cannot
+    answer at all to the short note its description carries."""
+
+    search_refuses: Mapping[str, str] = field(default_factory=dict)
+    search_narrows: frozenset[str] = frozenset()  # filtered client-side over a bounded scan
+    assigned_help: str = "me, none, #team, or a user/email"
+    update_statuses: tuple[str, ...] = ("resolved", "resolved_in_next_release", "unresolved", "ignored")
+    update_fields: tuple[str, ...] = UPDATE_FIELDS
+    assignee_help: str = "username/email/user:ID/team:ID; 'none' unassigns"
+    release_repost_replaces: bool = False  # re-posting a version replaces its commits and deploys
+    audit_note: str = "Needs an org admin token (org:write). "
+
+
+@dataclass(frozen=True)
+class BackendDescriptor:
+    """Who a backend is: its variables, its instance URL and API root, how it names issues, what it can do."""
+
+    name: str  # also the resource URI scheme and the --backend value
+    label: str  # how users call the product
+    token_vars: tuple[str, ...]  # first one is the one error messages name
+    url_var: str
+    default_url: str | None  # None: self-hosted only, the URL must be given
+    api_prefix: str  # appended to the instance URL
+    factory: Callable[[Settings, Upstream], Backend]
+    refs: RefSyntax
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    org_vars: tuple[str, ...] = ()  # where the organization slug may come from (after --org)
+    needs_org: bool = False
+    user_id_var: str | None = None  # the variable naming the user `assigned="me"` means, where needed
+    demo: bool = False  # the built-in sandbox speaks this API
+
+    @property
+    def scheme(self) -> str:
+        return self.name
+
+    @property
+    def token_var(self) -> str:
+        return self.token_vars[0]
+
+
+__all__ = ["Backend", "BackendDescriptor", "Capabilities", "Progress", "no_progress"]

@@ -387,9 +387,7 @@ class JentryBackend:
     # --- issue search -----------------------------------------------------------------------------
 
     async def search_issues(self, f: IssueFilter, progress: Progress = no_progress) -> IssuePage:
-        plan = jentry_plan(
-            f, now=datetime.now(UTC), me=self._settings.jentry_user_id
-        )  # refusals: nothing sent
+        plan = jentry_plan(f, now=datetime.now(UTC), me=self._settings.user_id)  # refusals: nothing sent
         chosen = f.project or self._settings.project
         scope = f"project:{chosen}" if chosen else "all"
         fingerprint = search_fingerprint(f, scope)
@@ -822,11 +820,11 @@ class JentryBackend:
         if who == "none":
             return None
         if who == "me":
-            if self._settings.jentry_user_id is None:
+            if self._settings.user_id is None:
                 raise InvalidInput(
                     'assignee="me" needs JENTRY_USER_ID (your Jentry user id); or pass the user id'
                 )
-            return self._settings.jentry_user_id
+            return self._settings.user_id
         digits = who.removeprefix("user:")
         if digits.isascii() and digits.isdigit() and len(digits) <= 15:
             return int(digits)

@@ -1,0 +1,64 @@
+"""Resource templates: `{scheme}://issues/{issue}`, its latest event, one event (scheme = the backend's name)."""
+
+from collections.abc import Awaitable, Callable
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+
+from stacklens.backends.base import Backend
+from stacklens.refs import check_event_id, parse_issue_ref
+from stacklens.render import records
+from stacklens.render.event import render_event
+from stacklens.tools.base import ToolEnv, call
+
+
+async def _read(ctx: Context, work: Callable[[Backend], Awaitable[str]]) -> str:
+    try:
+        return await call(ctx, work)
+    except ToolError as exc:
+        raise ResourceError(str(exc)) from None
+
+
+def register(mcp: MCPServer, env: ToolEnv) -> None:
+    scheme, refs = env.backend.scheme, env.refs
+    forms = "id or short id" if refs.short_ids else "id"
+
+    @mcp.resource(
+        f"{scheme}://issues/{{issue}}",
+        name="issue",
+        title="Issue summary",
+        description=f"Summary of a {env.label} issue ({forms})",
+        mime_type="text/markdown",
+    )
+    async def issue_resource(issue: str, ctx: Context) -> str:
+        async def work(b: Backend) -> str:
+            return records.render_issue(await b.get_issue(parse_issue_ref(issue, refs)))
+
+        return await _read(ctx, work)
+
+    @mcp.resource(
+        f"{scheme}://issues/{{issue}}/events/latest",
+        name="latest_event",
+        title="Latest event",
+        description="The issue's newest event, trimmed",
+        mime_type="text/markdown",
+    )
+    async def latest_event_resource(issue: str, ctx: Context) -> str:
+        async def work(b: Backend) -> str:
+            return render_event(await b.get_event(parse_issue_ref(issue, refs), "latest"))[0]
+
+        return await _read(ctx, work)
+
+    @mcp.resource(
+        f"{scheme}://issues/{{issue}}/events/{{event_id}}",
+        name="event",
+        title="Event",
+        description="One event of the issue (id, latest, oldest, recommended), trimmed",
+        mime_type="text/markdown",
+    )
+    async def event_resource(issue: str, event_id: str, ctx: Context) -> str:
+        async def work(b: Backend) -> str:
+            event = await b.get_event(parse_issue_ref(issue, refs), check_event_id(event_id))
+            return render_event(event)[0]
+
+        return await _read(ctx, work)
