@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacklens.events import (
-    is_secret_name,
-    redact_url,
-    scrub_text,
-)
+from stacklens.events.redact import is_secret_name, redact_url, scrub_text
 
 
 @pytest.mark.parametrize(

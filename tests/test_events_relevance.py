@@ -6,12 +6,8 @@ from typing import Any
 
 import pytest
 
-from stacklens.events import (
-    Frame,
-    in_app_flags,
-    looks_in_app,
-    package_of,
-)
+from stacklens.events.model import Frame
+from stacklens.events.relevance import in_app_flags, looks_in_app, package_of
 
 
 @pytest.mark.parametrize(
