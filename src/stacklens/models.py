@@ -6,44 +6,12 @@ also the structured content scripts read).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-
-def lenient_time(value: Any) -> datetime | None:
-    """Timestamps as upstreams send them → aware UTC (rendered as `…Z`, so offsets are converted, never
-    relabelled): ISO strings with any offset, HTTP-style dates, epoch seconds or milliseconds as numbers or
-    numeric strings, datetimes (naive = UTC). Anything else, and 0/negative/NaN epochs ("unset", not 1970),
-    → None."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = float(text)
-        except ValueError:
-            try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            except ValueError:
-                try:  # an HTTP-style date (`Mon, 01 Jan 2024 12:00:00 GMT`) from a proxy or an old SDK
-                    parsed = parsedate_to_datetime(text)
-                except (TypeError, ValueError, IndexError):
-                    return None
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    seconds = float(value)
-    if seconds != seconds or seconds <= 0:
-        return None
-    if seconds > 1e11:  # milliseconds (JS `Date.now()`)
-        seconds /= 1000
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+from stacklens.lenient import timestamp as lenient_time  # its home is stacklens.lenient now
 
 
 def _lenient_int(value: Any) -> int | None:

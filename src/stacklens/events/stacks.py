@@ -1,0 +1,196 @@
+"""Stack traces, exceptions and threads of an event payload (either shape) → `Frame`/`ExceptionInfo`/`Thread`.
+
+Frames come as snake_case (SDK) or camelCase (REST), context as lists or REST `[[lineNo, line], …]` pairs,
+stacks symbolicated or raw; what cannot be read is dropped. Locals are redacted here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stacklens.events.model import ExceptionInfo, Frame, Thread
+from stacklens.events.read import objects, value_text
+from stacklens.events.redact import REDACTED, TEXT_MAX, compact_repr, is_secret_name, scrub_text
+from stacklens.lenient import JsonObject, boolean, first, integer
+
+
+def _line_text(value: Any) -> str:
+    """A source line: a string as is; a number (`1 / 0` sent as data by a broken SDK) as its text."""
+    if isinstance(value, str):
+        return value.rstrip("\r\n")[:TEXT_MAX]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _lines(value: Any, *, before: bool) -> list[str]:
+    """Context lines; entries that are not text become blank so the line numbers stay right. At most 50,
+    the ones next to the crash line (the renderer shows 3)."""
+    if not isinstance(value, list):
+        return []
+    return [_line_text(v) for v in (value[-50:] if before else value[:50])]
+
+
+def _addr(value: Any) -> str | None:
+    """An instruction address: hex as sent; a number (some SDKs send integers) as hex too."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return hex(value) if value >= 0 else None
+    text = value_text(value)
+    return text[:40] if text else None
+
+
+def _vars(raw: Any) -> dict[str, str] | None:
+    if isinstance(raw, list):  # positional (some PHP/JS SDKs): name them by index
+        raw = {f"[{i}]": v for i, v in enumerate(raw[:20])}
+    if not isinstance(raw, dict) or not raw:
+        return None
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if len(out) >= 20:
+            break
+        name = str(key).strip("'\"")
+        if is_secret_name(name):
+            out[name] = REDACTED
+            continue
+        text = compact_repr(value, 240)
+        out[name] = compact_repr(scrub_text(text), 200)
+    return out
+
+
+def _context_pairs(pairs: Any, lineno: int | None) -> tuple[list[str], str | None, list[str]]:
+    """Sentry REST `context: [[lineNo, line], …]` → (pre, line, post) around `lineno`."""
+    if not isinstance(pairs, list):
+        return [], None, []
+    rows = [(p[0], p[1]) for p in pairs if isinstance(p, list | tuple) and len(p) >= 2]
+    if not rows:
+        return [], None, []
+    at = next((i for i, (n, _) in enumerate(rows) if integer(n) == lineno), None)
+    if at is None:
+        return [], None, []
+    text = [_line_text(r[1]) for r in rows]
+    return text[:at], text[at], text[at + 1 :]
+
+
+def frame(raw: JsonObject) -> Frame:
+    lineno = integer(first(raw, "lineno", "lineNo", "line"))
+    lineno = lineno if lineno and lineno > 0 else None  # 0 = unknown (Unity, .NET)
+    context_line = raw.get("context_line", raw.get("contextLine"))
+    pre = _lines(first(raw, "pre_context", "preContext"), before=True)
+    post = _lines(first(raw, "post_context", "postContext"), before=False)
+    if context_line is None and raw.get("context"):
+        pre, context_line, post = _context_pairs(raw.get("context"), lineno)
+    colno = integer(first(raw, "colno", "colNo", "column"))
+    return Frame(
+        function=_name(first(raw, "function", "rawFunction", "raw_function", "symbol")),
+        module=_name(first(raw, "module")),
+        filename=_name(first(raw, "filename")),
+        abs_path=_name(first(raw, "abs_path", "absPath")),
+        package=_name(first(raw, "package")),
+        platform=_name(first(raw, "platform")),
+        lineno=lineno,
+        colno=colno if colno and colno > 0 else None,
+        in_app=boolean(first(raw, "in_app", "inApp")),
+        context_line=_line_text(context_line) if context_line is not None else None,
+        pre_context=pre,
+        post_context=post,
+        vars=_vars(raw.get("vars")),
+        instruction_addr=_addr(first(raw, "instruction_addr", "instructionAddr")),
+    )
+
+
+def _name(value: Any) -> str | None:
+    """A frame's names (function, file, module…): strings only (a dict there is damage), empty → None,
+    bounded (a 1 MB "function" must not cost 1 MB per regex in the in-app inference)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value[:1000] if isinstance(value, str) and value.strip() else None
+
+
+def _frames(stack: Any) -> list[Frame]:
+    if isinstance(stack, list):  # a bare frame list
+        return [frame(f) for f in stack if isinstance(f, dict)]
+    if not isinstance(stack, dict):
+        return []
+    frames = stack.get("frames")
+    return [frame(f) for f in frames if isinstance(f, dict)] if isinstance(frames, list) else []
+
+
+def stack_of(d: JsonObject) -> list[Frame]:
+    """The symbolicated stacktrace, else the raw one."""
+    return _frames(d.get("stacktrace")) or _frames(first(d, "raw_stacktrace", "rawStacktrace"))
+
+
+def _exception_values(raw: Any) -> list[JsonObject]:
+    if (
+        isinstance(raw, dict)
+        and not isinstance(raw.get("values"), list | dict)
+        and not isinstance(raw.get("value"), list | dict)
+    ):
+        # a single legacy exception object: {type, value, stacktrace}
+        return [raw] if any(k in raw for k in ("type", "value", "stacktrace", "module")) else []
+    return objects(raw)
+
+
+def _signal(mech: JsonObject) -> str | None:
+    """`SIGSEGV`, `EXC_BAD_ACCESS`, `ENOENT`… from the mechanism's meta (or the legacy top-level keys)."""
+    raw_meta = mech.get("meta")
+    meta: JsonObject = raw_meta if isinstance(raw_meta, dict) else {}
+    names = []
+    for key in ("signal", "posix_signal", "mach_exception", "errno"):
+        part = meta.get(key, mech.get(key))
+        if not isinstance(part, dict):
+            continue
+        name = value_text(first(part, "name", "exception_name"))
+        number = value_text(first(part, "number", "exception"))
+        name = name or (
+            f"{'errno' if key == 'errno' else key.replace('_', ' ')} {number}" if number else None
+        )
+        if name:
+            code = value_text(part.get("code_name"))
+            names.append(f"{name} {code}" if code else name)
+    ns_error = meta.get("ns_error")
+    if isinstance(ns_error, dict) and ns_error.get("code") is not None:
+        domain = value_text(ns_error.get("domain"))
+        names.append(f"{domain or 'NSError'} {value_text(ns_error.get('code'))}")
+    return " ".join(", ".join(names).split())[:120] or None
+
+
+def exceptions_of(raw: Any) -> list[ExceptionInfo]:
+    out = []
+    for v in _exception_values(raw):
+        mech = v.get("mechanism")
+        if isinstance(mech, str):  # old SDKs: the mechanism's type alone
+            mech = {"type": mech}
+        mech = mech if isinstance(mech, dict) else {}
+        info = ExceptionInfo(
+            type=value_text(v.get("type")),
+            value=value_text(v.get("value")),
+            module=value_text(v.get("module")),
+            mechanism=value_text(mech.get("type")),
+            handled=boolean(mech.get("handled")),
+            signal=_signal(mech),
+            thread_id=value_text(first(v, "thread_id", "threadId")),
+            exception_id=integer(mech.get("exception_id")),
+            parent_id=integer(mech.get("parent_id")),
+            source=value_text(mech.get("source")),
+            is_group=boolean(mech.get("is_exception_group")) is True,
+            frames=stack_of(v),
+        )
+        if info.type or info.value or info.frames:
+            if info.value:
+                info.value = scrub_text(info.value)
+            out.append(info)
+    return out
+
+
+def threads_of(raw: Any) -> list[Thread]:
+    return [
+        Thread(
+            id=value_text(t.get("id")),
+            name=value_text(t.get("name")),
+            crashed=boolean(t.get("crashed")),
+            current=boolean(t.get("current")),
+            frames=stack_of(t),
+        )
+        for t in objects(raw)
+    ]
