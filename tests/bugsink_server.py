@@ -109,7 +109,7 @@ class BugsinkServer:
     """A running Bugsink: `url` (no trailing slash), a full-access API `token`, one ready `project`."""
 
     url: str
-    token: str
+    token: str = field(repr=False)  # never in a failure message
     project: BugsinkProject
     team_id: str
     base_dir: Path
@@ -128,12 +128,15 @@ class BugsinkServer:
     def api_url(self) -> str:
         return self.url + API_PREFIX
 
-    def api(self, token: str | None = None) -> httpx.Client:
+    def api(self, token: str | None = None, *, anonymous: bool = False) -> httpx.Client:
         """An httpx client on the canonical API (`/api/canonical/0`), authenticated with `token` (default:
-        the full-access one). Closed at teardown."""
+        the full-access one), or with no Authorization header when `anonymous`. Closed at teardown."""
+        headers = (
+            {} if anonymous else {"Authorization": f"Bearer {token if token is not None else self.token}"}
+        )
         client = httpx.Client(
             base_url=self.api_url,
-            headers={"Authorization": f"Bearer {token if token is not None else self.token}"},
+            headers=headers,
             timeout=15.0,
             trust_env=False,  # 127.0.0.1 only: never through a proxy from the environment
         )
@@ -150,6 +153,43 @@ class BugsinkServer:
             if row["name"] == name:
                 return BugsinkProject(id=row["id"], slug=row["slug"], name=row["name"], dsn=row["dsn"])
         raise RuntimeError(f"project {name!r} was created but is not listed")
+
+    def django(self, code: str, arg: Any = None) -> Any:
+        """Run `code` inside Bugsink's Django (the server's interpreter and database, ~1 s) for what its API
+        cannot do. `code` reads `ARG` (JSON-decoded `arg`) and sets `RESULT` (JSON-encodable)."""
+        script = (
+            "import json, sys\nimport django\ndjango.setup()\nARG = json.loads(sys.argv[1])\nRESULT = None\n"
+            + code
+            + "\nprint(json.dumps(RESULT))\n"
+        )
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bugsink_conf", "PYTHONPATH": str(self.base_dir)}
+        done = subprocess.run(
+            [bugsink_python(), "-c", script, json.dumps(arg)],
+            cwd=self.base_dir,
+            env=env,
+            capture_output=True,
+            timeout=STARTUP_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"Django code failed in Bugsink:\n{done.stderr.decode(errors='replace')[-2000:]}"
+            )
+        return json.loads(done.stdout.decode().strip().splitlines()[-1])
+
+    def create_token(self, *capabilities: str, project: BugsinkProject | None = None) -> str:
+        """A token with only these capabilities (e.g. "issues:read"), optionally bound to one project (Bugsink
+        has no API for tokens)."""
+        code = (
+            "from bsmain.models import AuthToken\n"
+            "from bugsink.api_capabilities import CAPABILITY_FIELD_NAMES\n"
+            "caps, project_id = ARG\n"
+            "kw = {CAPABILITY_FIELD_NAMES[c]: True for c in caps}\n"
+            "if project_id is not None:\n"
+            "    kw.update(is_project_bound=True, project_id=project_id)\n"
+            "RESULT = AuthToken.objects.create(**kw).token\n"
+        )
+        return str(self.django(code, [list(capabilities), project.id if project else None]))
 
     @contextlib.contextmanager
     def sdk(self, project: BugsinkProject | None = None, **options: Any) -> Iterator[list[str]]:
@@ -268,10 +308,11 @@ def _log_tail(path: Path, limit: int = 3000) -> str:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group (gunicorn's workers or snappea's threads go with it), then SIGKILL."""
+    """SIGINT the process group (gunicorn's quick shutdown; its workers and snappea go with it), then
+    SIGKILL whatever is left."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGINT)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
