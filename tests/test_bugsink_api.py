@@ -558,7 +558,27 @@ def test_mute_for_validation(api: httpx.Client, bugsink: BugsinkServer, scratch:
     unknown = api.post("/issues/00000000-0000-0000-0000-000000000000/resolve/")
     assert (unknown.status_code, unknown.json()) == (404, {"detail": "No Issue matches the given query."})
     wrong_method = api.get(f"/issues/{issue['id']}/resolve/")
-    assert wrong_method.status_code == 405
+    assert (wrong_method.status_code, wrong_method.json()) == (405, {"detail": 'Method "GET" not allowed.'})
+
+
+def test_no_release_event_and_resolve_latest(api: httpx.Client, bugsink: BugsinkServer) -> None:
+    bare = bugsink.create_project("No Releases")
+    issue = _fresh_issue(bugsink, bare, release="")
+    assert [r["version"] for r in api.get("/releases/", params={"project": bare.id}).json()["results"]] == [
+        ""
+    ]
+    assert issue["events_at"] == [""]
+    refused = _post(api, issue, "resolve-latest")
+    assert (refused.status_code, refused.json()) == (400, {"detail": "Project has no releases."})
+
+
+def test_create_project_answer(api: httpx.Client, bugsink: BugsinkServer) -> None:
+    created = api.post("/projects/", json={"team": bugsink.team_id, "name": "Created Here"})
+    assert created.status_code == 201
+    body = created.json()
+    assert isinstance(body["id"], str) and body["id"].isdigit()  # a string, although projects have int ids
+    assert "dsn" not in body and "slug" not in body
+    assert api.get(f"/projects/{body['id']}/").json()["slug"] == "created-here"
 
 
 def test_action_by_friendly_id_and_history(
