@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.applications import Starlette
 
+from bugsink_server import bugsink  # noqa: F401  (session fixture: a real Bugsink, see bugsink_server.py)
 from stacklens.sandbox import Sandbox, create_app
 from stacklens.sandbox.serve import serve_in_thread
 
