@@ -229,3 +229,30 @@ class AuditLog(Model):
 
 class ProjectList(Model):
     projects: list[Project] = Field(default_factory=list)
+
+
+class Commit(Model):
+    """A commit of a release, as the tracker stores it (files: the paths it changed, where known)."""
+
+    sha: str
+    message: Text = None
+    author: Text = None
+    author_email: Text = None
+    time: Time = None
+    url: Text = None
+    files: list[str] = Field(default_factory=list)
+
+
+class Deploy(Model):
+    environment: Text = None
+    started: Time = None
+    finished: Time = None
+    name: Text = None
+    url: Text = None
+
+
+class DeleteResult(Model):
+    issue: str
+    ok: bool
+    scheduled: bool = Field(default=False, description="Accepted for deletion later (Sentry answers 202)")
+    message: Text = None

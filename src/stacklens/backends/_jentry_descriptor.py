@@ -45,6 +45,10 @@ DESCRIPTOR = BackendDescriptor(
         assignee_help="user id or me; 'none' unassigns",
         release_repost_replaces=True,
         audit_note="Needs org:read. ",
+        event_query=False,
+        commits=False,  # its API accepts release commits but never returns them
+        deploys=False,  # likewise deploys: only counted
+        delete=False,  # no endpoint deletes an issue
     ),
     user_id_var="JENTRY_USER_ID",
     demo=True,

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Protocol
 from stacklens.events import Event
 from stacklens.models import (
     AuditLog,
+    Commit,
+    DeleteResult,
+    Deploy,
     EventList,
     Issue,
     IssueChange,
@@ -48,8 +51,23 @@ class Backend(Protocol):
         ...
 
     async def list_issue_events(
-        self, ref: IssueRef, limit: int = 10, environment: str | None = None, cursor: str | None = None
-    ) -> EventList: ...
+        self,
+        ref: IssueRef,
+        limit: int = 10,
+        environment: str | None = None,
+        cursor: str | None = None,
+        query: str | None = None,
+        period: str | None = None,
+    ) -> EventList:
+        """query: Sentry event search (capabilities.event_query); period: a window like 24h, applied upstream
+        where the API has one, else client-side (and said so in the notes)."""
+        ...
+
+    async def recent_events(
+        self, ref: IssueRef, limit: int = 100, environment: str | None = None
+    ) -> list[Event]:
+        """Up to `limit` full events of the issue, newest first (paging as needed), for analysis tools."""
+        ...
 
     async def list_tag_values(self, ref: IssueRef, key: str, limit: int = 20) -> TagValues: ...
 
@@ -66,6 +84,18 @@ class Backend(Protocol):
     async def read_audit(
         self, limit: int = 50, action: str | None = None, cursor: str | None = None
     ) -> AuditLog: ...
+
+    async def release_commits(self, version: str, project: str | None = None) -> list[Commit]:
+        """The release's commits with the files each changed; NotSupported where they cannot be read back."""
+        ...
+
+    async def release_deploys(self, version: str, project: str | None = None) -> list[Deploy]:
+        """The release's deploys; NotSupported where the tracker has none."""
+        ...
+
+    async def delete_issue(self, ref: IssueRef) -> DeleteResult:
+        """Delete (or schedule the deletion of) one issue; NotSupported where the API has no such route."""
+        ...
 
 
 UPDATE_FIELDS = ("assignee", "ignore_minutes", "ignore_count", "bookmarked", "seen")
@@ -86,6 +116,13 @@ class Capabilities:
     assignee_help: str = "username/email/user:ID/team:ID; 'none' unassigns"
     release_repost_replaces: bool = False  # re-posting a version replaces its commits and deploys
     audit_note: str = "Needs an org admin token (org:write). "
+    audit: bool = True
+    event_ids: tuple[str, ...] = ("latest", "oldest", "recommended")
+    event_environment: bool = True  # events can be asked for one environment
+    event_query: bool = True  # list_issue_events takes Sentry event search
+    commits: bool = True  # release commits (with changed files) can be read back
+    deploys: bool = True
+    delete: bool = True
 
 
 @dataclass(frozen=True)
