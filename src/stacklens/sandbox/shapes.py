@@ -72,7 +72,9 @@ def _crash_frames(sdk: Json) -> list[Json]:
 def _culprit_frame(sdk: Json) -> Json | None:
     frames = _crash_frames(sdk)
     in_app = [f for f in frames if f.get("in_app")]
-    return (in_app or frames or [None])[-1]
+    if in_app or frames:
+        return (in_app or frames)[-1]
+    return None
 
 
 def message_text(sdk: Json) -> str:

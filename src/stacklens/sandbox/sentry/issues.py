@@ -75,7 +75,9 @@ def period_start(request: Request, now: datetime) -> datetime | None:
 
 def _sort_key(sort: str, now: datetime) -> Callable[[Json], Any]:
     def trend(i: Json) -> float:  # events per hour of life, a stand-in for Sentry's trend score
-        return i["count"] / max((now - i["firstSeen"]).total_seconds() / 3600, 1)
+        count: int = i["count"]
+        hours: float = (now - i["firstSeen"]).total_seconds() / 3600
+        return count / max(hours, 1)
 
     keys: dict[str, Callable[[Json], Any]] = {
         "date": lambda i: i["lastSeen"],

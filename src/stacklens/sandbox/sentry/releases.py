@@ -239,7 +239,7 @@ async def release_create(request: Request, sb: Sandbox) -> Response:
         if commits:
             existing["commits"] = commits
         return JSONResponse(release_json(sb, existing), status_code=208)
-    release = {
+    release: Json = {
         "id": sb.new_id(),
         "jentryId": len(sb.releases) + 1,
         "version": version,

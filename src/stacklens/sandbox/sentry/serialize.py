@@ -123,7 +123,7 @@ def issue_json(sb: Sandbox, issue: Json, base: str, *, stats: bool = False) -> J
 def _hourly(sb: Sandbox, issue: Json) -> list[list[int]]:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     buckets = [now - timedelta(hours=h) for h in range(23, -1, -1)]
-    counts = defaultdict(int)
+    counts: defaultdict[datetime, int] = defaultdict(int)
     for e in sb.events.get(issue["id"], []):
         counts[e["when"].replace(minute=0, second=0, microsecond=0)] += 1
     return [[int(b.timestamp()), counts[b]] for b in buckets]

@@ -50,9 +50,10 @@ def _assignee(sb: Sandbox, value: Any) -> str | None:
 def _bool(body: Json, name: str) -> bool | None:
     if name not in body:
         return None
-    if not isinstance(body[name], bool):
+    value = body[name]
+    if not isinstance(value, bool):
         raise field_error(name, "Must be a valid boolean.")
-    return body[name]
+    return value
 
 
 def _window(details: Json, name: str) -> int | None:
