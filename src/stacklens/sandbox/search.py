@@ -368,3 +368,28 @@ def compile_query(query: str, ctx: Context) -> Callable[[Json], bool]:
             continue
         checks.append(_negated(check) if term.negated else check)
     return lambda issue: all(c(issue) for c in checks)
+
+
+def _event_text(sdk: Json) -> str:
+    """What free text matches on an event: its title, message and exception values."""
+    parts = [str(x.get(k) or "") for x in exceptions(sdk) for k in ("type", "value")]
+    message = sdk.get("message") or (sdk.get("logentry") or {}).get("formatted") or ""
+    return " ".join([*parts, str(message)]).lower()
+
+
+def compile_event_query(query: str, ctx: Context, issue: Json) -> Callable[[Json], bool]:
+    """A predicate over one issue's event records for an issue-events `query` (event search: free text,
+    `release:`, `error.type:`, `error.value:`, `has:` and tags, each negatable). Raises SearchError."""
+    terms = parse(query)
+    for term in terms:
+        if term.key is not None and term.key in _ISSUE_KEYS - {"level"}:
+            raise SearchError(f"Invalid query. Field {term.key} is not supported on events.")
+
+    def matches(event: Json, term: Term) -> bool:
+        if term.key is None:
+            word = term.values[0].lower()
+            text = _event_text(event["sdk"])
+            return _glob(f"*{word}*").match(text) is not None if "*" in word else word in text
+        return _match_event(ctx, issue, event, term)
+
+    return lambda event: all(matches(event, t) != t.negated for t in terms)

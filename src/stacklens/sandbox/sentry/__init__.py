@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from stacklens.sandbox.sentry.commits import commit_files, commits_list
 from stacklens.sandbox.sentry.common import NOT_FOUND
 from stacklens.sandbox.sentry.deploys import deploy_create, deploys_list
 from stacklens.sandbox.sentry.events import event_detail, events_list
@@ -42,6 +43,8 @@ ROUTES = [
     Route(f"{P}/organizations/{{org}}/shortids/{{short_id}}/", shortid_lookup),
     Route(f"{P}/organizations/{{org}}/releases/", releases_list),
     Route(f"{P}/organizations/{{org}}/releases/", release_create, methods=["POST"]),
+    Route(f"{P}/organizations/{{org}}/releases/{{version:path}}/commits/", commits_list),
+    Route(f"{P}/organizations/{{org}}/releases/{{version:path}}/commitfiles/", commit_files),
     Route(f"{P}/organizations/{{org}}/releases/{{version:path}}/deploys/", deploys_list),
     Route(f"{P}/organizations/{{org}}/releases/{{version:path}}/deploys/", deploy_create, methods=["POST"]),
     Route(f"{P}/organizations/{{org}}/releases/{{version:path}}/", release_detail),

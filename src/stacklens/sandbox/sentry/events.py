@@ -1,12 +1,18 @@
-"""An issue's events: the list (optionally full) and one event by id or `latest`/`oldest`/`recommended`."""
+"""An issue's events: the list (optionally full; event search with `query` and a time window) and one event
+by id or `latest`/`oldest`/`recommended`."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from stacklens.sandbox.search import Context, SearchError, compile_event_query
 from stacklens.sandbox.sentry.common import (
     NOT_FOUND,
+    PERIOD,
+    UNITS,
     Json,
     detail,
     endpoint,
@@ -23,6 +29,7 @@ from stacklens.sandbox.sentry.serialize import (
 from stacklens.sandbox.shapes import (
     event_summary,
     exceptions,
+    parse_time,
     to_sentry_event,
 )
 from stacklens.sandbox.state import Sandbox
@@ -51,10 +58,53 @@ def issue_events(request: Request, sb: Sandbox, issue: Json) -> list[Json]:
     return [e for e in events if e["sdk"].get("environment") in envs] if envs else list(events)
 
 
+def _time(request: Request, name: str) -> datetime:
+    try:
+        return parse_time(request.query_params[name])
+    except ValueError:
+        raise detail(400, f"{name}: invalid date") from None
+
+
+def event_window(request: Request, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """(since, until) from `statsPeriod`, or from `start` and `end` (Sentry wants both); none = all time."""
+    params = request.query_params
+    if period := params.get("statsPeriod"):
+        m = PERIOD.fullmatch(period)
+        if not m:
+            raise detail(400, f"Invalid statsPeriod: {period!r}")
+        return now - timedelta(seconds=int(m[1]) * UNITS[m[2]]), None
+    if params.get("start") or params.get("end"):
+        if not (params.get("start") and params.get("end")):
+            raise detail(400, "start and end are both required")
+        start, end = _time(request, "start"), _time(request, "end")
+        if start > end:
+            raise detail(400, "start must be before end")
+        return start, end
+    return None, None
+
+
+def searched_events(request: Request, sb: Sandbox, issue: Json) -> list[Json]:
+    """The issue's events narrowed by `environment`, the time window and the event-search `query`."""
+    now = datetime.now(UTC)
+    events = issue_events(request, sb, issue)
+    since, until = event_window(request, now)
+    if since is not None:
+        events = [e for e in events if e["when"] >= since and (until is None or e["when"] <= until)]
+    query = (request.query_params.get("query") or "").strip()
+    if query:
+        ctx = Context(sb, now, environments_param(request, sb))
+        try:
+            match = compile_event_query(query, ctx, issue)
+        except SearchError as err:
+            raise detail(400, str(err)) from None
+        events = [e for e in events if match(e)]
+    return events
+
+
 @endpoint("event:read")
 async def events_list(request: Request, sb: Sandbox) -> Response:
     issue = issue_or_404(request, sb)
-    events = issue_events(request, sb, issue)
+    events = searched_events(request, sb, issue)
     full = request.query_params.get("full", "").lower() in ("1", "true", "yes")
     limit = page_size(request, "per_page", page_size(request, "limit", 100))
 
