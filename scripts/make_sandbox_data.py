@@ -168,6 +168,56 @@ COMMIT_MESSAGES = [
 ]
 
 
+# Files each release's commits changed (Sentry's `patch_set`: type A/M/D and a repository path), declared
+# per commit in order. Declared rather than drawn from `rng`, so the rest of the dataset stays as it was.
+# The story the tools read: SHOP-1A's latest event crashes in shop/orders.py (build_order); its first release
+# shop-web@2.3.0 (deployed to production) has exactly one commit touching that file among decoys.
+PATCH_SETS: dict[str, list[list[tuple[str, str]]]] = {
+    "shop-web@2.3.0": [
+        [("M", "shop/templates/cart.html"), ("M", "shop/static/cart.css")],
+        [("M", "shop/orders.py"), ("A", "tests/test_orders.py")],
+        [("M", "shop/flags.py"), ("M", "README.md")],
+    ],
+    "shop-web@2.3.1": [
+        [("M", "shop/app.py")],
+        [("M", "requirements.txt")],
+        [("M", "shop/templates/checkout/summary.html")],
+    ],
+    "shop-web@2.4.0": [
+        [("M", "shop/orders.py"), ("M", "shop/app.py")],
+        [("A", "shop/templates/gift_card.html")],
+        [("M", "tests/test_app.py")],
+    ],
+    "checkout-api@1.8.0": [
+        [("M", "checkout/payments.py")],
+        [("D", "checkout/legacy_coupons.py")],
+        [("M", "pyproject.toml")],
+    ],
+    "checkout-api@1.8.1": [
+        [("M", "checkout/payments.py"), ("M", "checkout/retry.py")],
+        [("M", "checkout/inventory.py")],
+    ],
+    "checkout-api@1.9.0-rc.1": [
+        [("A", "checkout/currency.py")],
+        [("M", "checkout/payments.py")],
+        [("M", "CHANGELOG.md")],
+    ],
+    "worker@0.9.0+build.5": [
+        [("M", "worker/jobs.py")],
+        [("A", "worker/tree.py")],
+    ],
+    "worker@0.9.1+build.7": [
+        [("A", "worker/feeds.py")],
+        [("M", "worker/jobs.py"), ("M", "worker/tree.py")],
+    ],
+}
+
+
+def patch_set(version: str, index: int) -> list[dict[str, str]]:
+    declared = PATCH_SETS[version]
+    return [{"type": kind, "path": path} for kind, path in declared[index]] if index < len(declared) else []
+
+
 def make_releases() -> list[dict[str, Any]]:
     out = []
     for version, slug, days, deploys, (cfu, cfs, adoption, sessions, users) in RELEASE_SPECS:
@@ -183,6 +233,10 @@ def make_releases() -> list[dict[str, Any]]:
             }
             for i in range(rng.randint(2, 4))
         ]
+        if len(commits) != len(PATCH_SETS[version]):
+            raise SystemExit(f"{version}: {len(commits)} commits but {len(PATCH_SETS[version])} patch sets")
+        for i, commit in enumerate(commits):
+            commit["patch_set"] = patch_set(version, i)
         out.append(
             {
                 "version": version,
@@ -484,6 +538,26 @@ def sc_none_owner(v: Variant) -> None:
     notify_owner({"id": "ord_10422", "owner_id": 77}, {12: object()})
 
 
+# The feed job fails two ways; which way depends on the event's position (newest first), so the counts are
+# known: 4 × ValueError in parse_price, 2 × IndexError in main_image (events 2 and 4).
+FEED_BAD_IMAGES = {2, 4}
+_feed_calls = [0]
+
+
+def sc_feed(v: Variant) -> None:
+    from worker.feeds import build_feed
+
+    n = _feed_calls[0]
+    _feed_calls[0] += 1
+    sentry_sdk.get_isolation_scope().fingerprint = ["worker.feeds", "build_feed"]
+    product = {"sku": f"MUG-{n:02d}", "price": "12.50", "images": [{"url": "https://cdn.acme.test/mug.jpg"}]}
+    if n in FEED_BAD_IMAGES:
+        product["images"] = []
+    else:
+        product["price"] = "12,50"  # a partner's decimal comma
+    build_feed([product])
+
+
 def sc_nightly(v: Variant) -> None:
     from worker.jobs import nightly_summary
 
@@ -568,6 +642,9 @@ ISSUES = [
     IssueSpec("WORKER-6", "worker", sc_nightly, "worker", "low", "unresolved", "ongoing", 31, 0,
               31 * DAY, 9 * HOUR, 3, WRK, "worker@0.9.0+build.5", init=log_events(logging.INFO),
               envs=(1, 0)),
+    # Added last so that every issue above keeps its ids, events and random draws.
+    IssueSpec("WORKER-7", "worker", sc_feed, "worker", "low", "unresolved", "ongoing", 48, 0,
+              2 * DAY, 35 * MIN, 6, WRK, "worker@0.9.1+build.7"),
 ]
 # fmt: on
 

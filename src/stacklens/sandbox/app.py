@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from stacklens.sandbox import jentry_api, sentry_api
+from stacklens.sandbox import jentry_api, sentry
 from stacklens.sandbox.state import RequestRecord, Sandbox
 
 _MAX_BODY = 5 * 1024 * 1024
@@ -199,7 +199,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     path = request.url.path
     if _api(path) == "jentry":
         return JSONResponse({"error": "Not found"}, 404)
-    return JSONResponse({"detail": sentry_api.NOT_FOUND}, 404)
+    return JSONResponse({"detail": sentry.NOT_FOUND}, 404)
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> Response:
@@ -211,7 +211,7 @@ async def _method_not_allowed(request: Request, exc: Exception) -> Response:
 def create_app(sandbox: Sandbox) -> Starlette:
     """The ASGI app for `sandbox`. Replace `app.state.sandbox` to serve another one from the same app."""
     app = Starlette(
-        routes=[*sentry_api.ROUTES, *jentry_api.ROUTES],
+        routes=[*sentry.ROUTES, *jentry_api.ROUTES],
         middleware=[Middleware(Observe)],
         exception_handlers={404: _not_found, 405: _method_not_allowed},
     )

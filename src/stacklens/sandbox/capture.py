@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
+Level = Literal["fatal", "critical", "error", "warning", "info", "debug"]  # what Scope.set_level takes
 _DSN = "https://0123456789abcdef0123456789abcdef@sandbox.stacklens.invalid/1"
 
 
@@ -94,7 +95,7 @@ def capture_exception_event(
     user: dict[str, Any] | None = None,
     request: dict[str, Any] | None = None,
     contexts: dict[str, dict[str, Any]] | None = None,
-    level: str | None = None,
+    level: Level | None = None,
     handled: bool = True,
     **init_kwargs: Any,
 ) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from stacklens.sandbox.sentry_api import apply_update
+from stacklens.sandbox.sentry.updates import apply_update
 from stacklens.sandbox.shapes import jentry_time, parse_time, to_jentry_event
 from stacklens.sandbox.state import Sandbox
 

@@ -213,7 +213,7 @@ class Context:
     environments: list[str]
 
     def events(self, issue: Json) -> list[Json]:
-        events = self.sandbox.events.get(issue["id"], [])
+        events: list[Json] = self.sandbox.events.get(issue["id"], [])
         if self.environments:
             events = [e for e in events if e["sdk"].get("environment") in self.environments]
         return events
@@ -316,6 +316,29 @@ def _match_event(ctx: Context, issue: Json, event: Json, term: Term) -> bool:
     return any(k == key and _value_matches(found, v) for k, found in tags for v in values)
 
 
+Check = Callable[[Json], bool]
+
+
+def _date_check(field: str, test: Callable[[datetime], bool]) -> Check:
+    return lambda issue: test(issue[field])
+
+
+def _count_check(cmp: Callable[[int, int], bool], bound: int) -> Check:
+    return lambda issue: cmp(int(issue["count"]), bound)
+
+
+def _issue_check(ctx: Context, term: Term) -> Check:
+    return lambda issue: _match_issue(ctx, issue, term)
+
+
+def _event_check(ctx: Context, term: Term) -> Check:
+    return lambda issue: any(_match_event(ctx, issue, e, term) != term.negated for e in ctx.events(issue))
+
+
+def _negated(check: Check) -> Check:
+    return lambda issue: not check(issue)
+
+
 def compile_query(query: str, ctx: Context) -> Callable[[Json], bool]:
     """Parse once, validate everything (400s are raised here), return a predicate over issues."""
     checks: list[Callable[[Json], bool]] = []
@@ -328,24 +351,45 @@ def compile_query(query: str, ctx: Context) -> Callable[[Json], bool]:
         if key in ("firstSeen", "lastSeen", "age", "firstseen", "lastseen"):
             field = "lastSeen" if key.lower() == "lastseen" else "firstSeen"
             test = parse_date(key, term, ctx.now)
-            check: Callable[[Json], bool] = lambda issue, f=field, t=test: t(issue[f])  # noqa: E731
+            check = _date_check(field, test)
         elif key in ("timesSeen", "timesseen"):
             try:
                 bound = int(term.values[0])
             except ValueError:
                 raise SearchError(f"{key}: Invalid number: {term.values[0]}") from None
             cmp = _OPS[term.op or "="]
-            check = lambda issue, c=cmp, b=bound: c(int(issue["count"]), b)  # noqa: E731
+            check = _count_check(cmp, bound)
         elif key is None or key in _ISSUE_KEYS:
-            check = lambda issue, t=term: _match_issue(ctx, issue, t)  # noqa: E731
+            check = _issue_check(ctx, term)
         else:
             # Like Sentry's event-backed search: the issue matches when one of its events does; a negated
             # term matches events that lack the value (`!browser:Chrome` = some event not on Chrome).
-            checks.append(
-                lambda issue, t=term: any(
-                    _match_event(ctx, issue, e, t) != t.negated for e in ctx.events(issue)
-                )
-            )
+            checks.append(_event_check(ctx, term))
             continue
-        checks.append((lambda issue, c=check: not c(issue)) if term.negated else check)
+        checks.append(_negated(check) if term.negated else check)
     return lambda issue: all(c(issue) for c in checks)
+
+
+def _event_text(sdk: Json) -> str:
+    """What free text matches on an event: its title, message and exception values."""
+    parts = [str(x.get(k) or "") for x in exceptions(sdk) for k in ("type", "value")]
+    message = sdk.get("message") or (sdk.get("logentry") or {}).get("formatted") or ""
+    return " ".join([*parts, str(message)]).lower()
+
+
+def compile_event_query(query: str, ctx: Context, issue: Json) -> Callable[[Json], bool]:
+    """A predicate over one issue's event records for an issue-events `query` (event search: free text,
+    `release:`, `error.type:`, `error.value:`, `has:` and tags, each negatable). Raises SearchError."""
+    terms = parse(query)
+    for term in terms:
+        if term.key is not None and term.key in _ISSUE_KEYS - {"level"}:
+            raise SearchError(f"Invalid query. Field {term.key} is not supported on events.")
+
+    def matches(event: Json, term: Term) -> bool:
+        if term.key is None:
+            word = term.values[0].lower()
+            text = _event_text(event["sdk"])
+            return _glob(f"*{word}*").match(text) is not None if "*" in word else word in text
+        return _match_event(ctx, issue, event, term)
+
+    return lambda event: all(matches(event, t) != t.negated for t in terms)

@@ -20,7 +20,8 @@ from stacklens.sandbox.state import Sandbox
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @contextmanager
@@ -42,7 +43,7 @@ def serve_in_thread(sandbox: Sandbox | Starlette, *, startup_timeout: float = 10
         backlog=512,
     )
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    # No signal handlers to disable: uvicorn installs them only on the main thread.
     thread = threading.Thread(target=server.run, name=f"sandbox-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout
