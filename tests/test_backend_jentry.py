@@ -27,15 +27,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stacklens.backends import jentry as jentry_module
-from stacklens.backends.jentry import (
-    JentryBackend,
+from stacklens.backends.jentry import JentryBackend
+from stacklens.backends.jentry import backend as backend_module
+from stacklens.backends.jentry import scan as scan_module
+from stacklens.backends.jentry.cursor import CursorState, Position, decode_cursor, encode_cursor
+from stacklens.backends.jentry.mapping import (
     audit_from_jentry,
     issue_from_jentry,
     release_from_jentry,
     unwrap,
 )
-from stacklens.backends.jentry_cursor import CursorState, Position, decode_cursor, encode_cursor
+from stacklens.backends.jentry.writes import update_body
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, NotSupported, NotTheApi, UpstreamError
 from stacklens.http import Upstream
@@ -205,8 +207,7 @@ def test_cursor_positions_without_key_still_decode() -> None:
     ],
 )
 def test_patch_body(change: dict[str, Any], body: dict[str, Any]) -> None:
-    backend, _ = make_backend("http://jentry.test", jentry_user_id=7)
-    assert backend.update_body(IssueChange(**change)) == body
+    assert update_body(IssueChange(**change), me=7) == body
 
 
 @pytest.mark.parametrize(
@@ -224,9 +225,8 @@ def test_patch_body(change: dict[str, Any], body: dict[str, Any]) -> None:
     ],
 )
 def test_patch_body_refusals(change: dict[str, Any], error: type[Exception], match: str) -> None:
-    backend, _ = make_backend("http://jentry.test")
     with pytest.raises(error, match=match):
-        backend.update_body(IssueChange(**change))
+        update_body(IssueChange(**change), me=None)
 
 
 # --- Part 2: paging property over a scripted upstream --------------------------------------------------
@@ -360,8 +360,8 @@ def test_walking_every_page_yields_each_match_once_in_order(
         return IssueFilter.build(level=levels, min_events=min_events, sort=sort, limit=limit, cursor=cursor)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(jentry_module, "SCAN_PAGE_SIZE", page_size)
-        mp.setattr(jentry_module, "SCAN_PAGES", budget)
+        mp.setattr(scan_module, "SCAN_PAGE_SIZE", page_size)
+        mp.setattr(scan_module, "SCAN_PAGES", budget)
         page_through(projects, build, record, 500)
     assert len(seen) == len(set(seen)), "an issue was repeated"
     assert {int(i) for i in seen} == expected, "an issue was skipped or does not match"
@@ -412,7 +412,7 @@ def test_paging_while_shown_issues_are_resolved_skips_nothing(
             by_id[int(ident)]["status"] = "resolved"
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(jentry_module, "SCAN_PAGE_SIZE", page_size)
+        mp.setattr(scan_module, "SCAN_PAGE_SIZE", page_size)
         page_through(
             projects,
             lambda c: IssueFilter.build(min_events=min_events, sort=sort, limit=limit, cursor=c),
@@ -458,8 +458,8 @@ def test_scan_ends_at_the_window_in_last_seen_order(monkeypatch, server_order: s
         finally:
             await upstream.aclose()
 
-    monkeypatch.setattr(jentry_module, "SCAN_PAGE_SIZE", 4)
-    monkeypatch.setattr(jentry_module, "SCAN_PAGES", 3)
+    monkeypatch.setattr(scan_module, "SCAN_PAGE_SIZE", 4)
+    monkeypatch.setattr(scan_module, "SCAN_PAGES", 3)
     page = anyio.run(run)
     if server_order == "newest first":
         assert [i.id for i in page.issues] == ["1", "2", "3"]
@@ -484,7 +484,7 @@ def test_project_list_is_refreshed_after_a_while(monkeypatch) -> None:
             )[2]
             projects[2][0]["id"] = 99
             cached = await backend.search_issues(IssueFilter.build())
-            monkeypatch.setattr(jentry_module, "PROJECT_LIST_MAX_AGE", 0.0)
+            monkeypatch.setattr(backend_module, "PROJECT_LIST_MAX_AGE", 0.0)
             after = await backend.search_issues(IssueFilter.build())
         finally:
             await upstream.aclose()
@@ -692,8 +692,8 @@ async def test_first_seen_and_assignment_filtered_client_side(sandbox, sandbox_u
 
 @pytest.mark.anyio
 async def test_scan_budget_pauses_and_says_so(sandbox, sandbox_url, monkeypatch) -> None:
-    monkeypatch.setattr(jentry_module, "SCAN_PAGE_SIZE", 2)
-    monkeypatch.setattr(jentry_module, "SCAN_PAGES", 1)
+    monkeypatch.setattr(scan_module, "SCAN_PAGE_SIZE", 2)
+    monkeypatch.setattr(scan_module, "SCAN_PAGES", 1)
     async with jentry(sandbox_url) as backend:
         first = await backend.search_issues(
             IssueFilter.build(project="checkout-api", status="all", min_events=10**6)

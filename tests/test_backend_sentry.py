@@ -17,15 +17,15 @@ from typing import Any
 import httpx
 import pytest
 
-from stacklens.backends.sentry import (
-    SentryBackend,
+from stacklens.backends.sentry import SentryBackend
+from stacklens.backends.sentry.mapping import (
     assignee_text,
     event_summary,
     issue_from_sentry,
-    region_api_base,
     release_from_sentry,
-    update_body,
 )
+from stacklens.backends.sentry.region import region_api_base
+from stacklens.backends.sentry.writes import update_body
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, NotTheApi, UpstreamError
 from stacklens.http import Upstream

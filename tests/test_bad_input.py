@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import pytest
 
+from stacklens.backends.jentry.plan import jentry_plan
+from stacklens.backends.sentry.search import sentry_search
 from stacklens.errors import InvalidInput, NotSupported
 from stacklens.http import segment
-from stacklens.query import IssueFilter, jentry_plan, parse_window, sentry_search
+from stacklens.query import IssueFilter, parse_window
 from stacklens.refs import check_event_id, check_slug, check_tag_key, parse_issue_ref, parse_issue_refs
 
 HUGE = "x" * 10_240

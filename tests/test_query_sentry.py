@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from stacklens.backends.sentry.search import sentry_search
 from stacklens.errors import InvalidInput
-from stacklens.query import IssueFilter, sentry_search
+from stacklens.query import IssueFilter
 
 
 def query_of(**kwargs: Any) -> str:
