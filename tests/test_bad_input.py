@@ -12,9 +12,11 @@ import json
 import pytest
 
 from mcp_helpers import DEMO_BACKENDS
+from stacklens.backends.jentry.plan import jentry_plan
+from stacklens.backends.sentry.search import sentry_search
 from stacklens.errors import InvalidInput, NotSupported
 from stacklens.http import segment
-from stacklens.query import IssueFilter, jentry_plan, parse_window, sentry_search
+from stacklens.query import IssueFilter, parse_window
 from stacklens.refs import check_event_id, check_slug, check_tag_key, parse_issue_ref, parse_issue_refs
 from stacklens.tools import TOOLS as REGISTRY
 

@@ -18,9 +18,11 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from stacklens.backends.jentry.plan import jentry_plan
+from stacklens.backends.sentry.search import quote_value, sentry_search
 from stacklens.errors import InvalidInput, NotSupported
 from stacklens.http import segment
-from stacklens.query import IssueFilter, jentry_plan, quote_value, sentry_search
+from stacklens.query import IssueFilter
 from stacklens.refs import NUMERIC_ID, SHORT_ID, check_event_id, check_slug, check_tag_key, parse_issue_ref
 
 PROPS = settings(

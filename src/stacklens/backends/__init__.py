@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stacklens.backends._jentry_descriptor import DESCRIPTOR as JENTRY
-from stacklens.backends._sentry_descriptor import DESCRIPTOR as SENTRY
 from stacklens.backends.base import BackendDescriptor
+from stacklens.backends.jentry import DESCRIPTOR as JENTRY
+from stacklens.backends.sentry import DESCRIPTOR as SENTRY
 from stacklens.errors import ConfigError
 
 if TYPE_CHECKING:

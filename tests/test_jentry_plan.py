@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from stacklens.backends.jentry.plan import JentryPlan, jentry_plan
 from stacklens.errors import InvalidInput, NotSupported
 from stacklens.models import Issue
-from stacklens.query import IssueFilter, JentryPlan, jentry_plan
+from stacklens.query import IssueFilter
 
 NOW = datetime(2026, 6, 29, 12, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ _ELSEWHERE = " (Sentry only)"  # what Jentry's issue fields cannot answer at all
 
 
 def _make(settings: Settings, upstream: Upstream) -> Backend:
-    from stacklens.backends.jentry import JentryBackend
+    from stacklens.backends.jentry.backend import JentryBackend
 
     return JentryBackend(settings, upstream)
 

@@ -1,375 +1,70 @@
 """Sentry REST (`/api/0`): exact search requests, Link-cursor pages, short ids, grouped bulk updates, regions.
 
 Every path is built from `segment()`-encoded values; nothing from user input ever chooses a host. Upstream
-JSON is read leniently (self-hosted and older instances differ; nulls appear anywhere).
+JSON is read leniently (mapping.py): self-hosted and older instances differ; nulls appear anywhere.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable
-from datetime import datetime
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import TypeVar
 
 import anyio
 
 from stacklens.backends.base import Progress, no_progress
+from stacklens.backends.json import Json, JsonObject
+from stacklens.backends.sentry.mapping import (
+    _dict,
+    _rows,
+    _str,
+    audit_entry,
+    event_summary,
+    issue_from_sentry,
+    project_from_sentry,
+    release_from_sentry,
+    tag_value_from_sentry,
+)
+from stacklens.backends.sentry.region import RegionBase
+from stacklens.backends.sentry.search import sentry_search
+from stacklens.backends.sentry.writes import (
+    Located,
+    bulk_outcome,
+    check_release_spec,
+    deploy_body,
+    group_by_project,
+    outcome,
+    release_body,
+    update_body,
+)
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, NotTheApi, UpstreamError
 from stacklens.events import Event, normalize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
-    AuditEntry,
     AuditLog,
     DeployOutcome,
     DeploySpec,
     EventList,
-    EventSummary,
     Issue,
     IssueChange,
     IssuePage,
     Project,
-    Release,
     ReleaseCreated,
-    ReleaseHealth,
     ReleaseList,
     ReleaseSpec,
-    TagValue,
     TagValues,
     UpdateOutcome,
     UpdateResult,
 )
-from stacklens.query import IssueFilter, sentry_search
+from stacklens.query import IssueFilter
 from stacklens.refs import SLUG, IssueRef, check_project, check_tag_key
-
-log = logging.getLogger("stacklens.sentry")
 
 T = TypeVar("T")
 
 MAX_PROJECT_PAGES = 10  # 10 × 100 projects: a bound on the projects walk, generous for any real org
 PROJECT_CACHE_TTL = 60.0  # a missed slug refetches the list at most this often
 LOOKUP_CONCURRENCY = 8
-STATUS_BODY = {"resolved_in_next_release": "resolvedInNextRelease"}
-UPDATE_STATUSES = ("resolved", "resolved_in_next_release", "unresolved", "ignored")
-
-
-# --- lenient JSON readers -------------------------------------------------------------------------------
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str | int | float):
-        text = str(value)
-        return text or None
-    return None
-
-
-def _rows(data: Any, what: str) -> list[dict[str, Any]]:
-    """A JSON list of objects (nulls and non-objects skipped); anything else is a clean error."""
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise UpstreamError(f"Sentry answered the {what} request with an unexpected shape (not a list).")
-    return [row for row in data if isinstance(row, dict)]
-
-
-def _version(value: Any) -> str | None:
-    """firstRelease/lastRelease/release: an object with `version`, or a bare version string."""
-    if isinstance(value, dict):
-        return _str(value.get("version")) or _str(value.get("shortVersion"))
-    return _str(value)
-
-
-def assignee_text(value: Any) -> str | None:
-    """assignedTo {type, id, name, email} → "name <email>" for a user, "#team" for a team."""
-    if isinstance(value, str):
-        return value or None
-    if not isinstance(value, dict):
-        return None
-    name, email, ident = _str(value.get("name")), _str(value.get("email")), _str(value.get("id"))
-    if value.get("type") == "team":
-        slug = _str(value.get("slug")) or name
-        return f"#{slug}" if slug else (f"team:{ident}" if ident else None)
-    if name and email and name != email:
-        return f"{name} <{email}>"
-    return name or email or (f"user:{ident}" if ident else None)
-
-
-def _metadata_title(metadata: dict[str, Any]) -> str | None:
-    """A title from `metadata` when `title` is absent (older/self-hosted serializers): its `title`, else the
-    error's `type: value` as Sentry itself composes it, else whichever of the two exists."""
-    title = _str(metadata.get("title"))
-    if title:
-        return title
-    kind, value = _str(metadata.get("type")), _str(metadata.get("value"))
-    if kind and value:
-        return f"{kind}: {value}"
-    return kind or value
-
-
-def issue_from_sentry(raw: dict[str, Any]) -> Issue | None:
-    """A Sentry issue object (list item or detail) → Issue; None when it has no id."""
-    ident = _str(raw.get("id"))
-    if not ident:
-        return None
-    project = _dict(raw.get("project"))
-    return Issue(
-        id=ident,
-        short_id=raw.get("shortId"),
-        title=_str(raw.get("title")) or _metadata_title(_dict(raw.get("metadata"))),
-        culprit=raw.get("culprit"),
-        level=raw.get("level"),
-        status=raw.get("status"),
-        substatus=raw.get("substatus"),
-        count=raw.get("count"),
-        user_count=raw.get("userCount"),
-        first_seen=raw.get("firstSeen"),
-        last_seen=raw.get("lastSeen"),
-        first_release=_version(raw.get("firstRelease")),
-        last_release=_version(raw.get("lastRelease")),
-        assignee=assignee_text(raw.get("assignedTo")),
-        project=_str(project.get("slug")) or _str(project.get("name")),
-        project_id=_str(project.get("id")),
-        permalink=raw.get("permalink"),
-        type=raw.get("issueType") or raw.get("type"),
-    )
-
-
-def _tags(raw: dict[str, Any]) -> dict[str, str]:
-    """Event tags `[{key, value}]` (or `[[k, v]]`, or a dict) → dict; null keys skipped."""
-    tags = raw.get("tags")
-    out: dict[str, str] = {}
-    if isinstance(tags, dict):
-        items = list(tags.items())
-    elif isinstance(tags, list):
-        items = []
-        for tag in tags:
-            if isinstance(tag, dict):
-                items.append((tag.get("key"), tag.get("value")))
-            elif isinstance(tag, list | tuple) and len(tag) == 2:
-                items.append((tag[0], tag[1]))
-    else:
-        items = []
-    for key, value in items:
-        k, v = _str(key), _str(value)
-        if k and v is not None:
-            out.setdefault(k, v)
-    return out
-
-
-def event_summary(raw: dict[str, Any]) -> EventSummary | None:
-    """One row of `GET …/issues/{id}/events/` → EventSummary (user as its id only, never email or IP)."""
-    ident = _str(raw.get("eventID")) or _str(raw.get("id"))
-    if not ident:
-        return None
-    tags = _tags(raw)
-    user_id = _str(_dict(raw.get("user")).get("id"))
-    if not user_id and tags.get("user", "").startswith("id:"):
-        user_id = tags["user"][3:]
-    return EventSummary(
-        id=ident,
-        time=raw.get("dateCreated") or raw.get("timestamp"),
-        release=_version(raw.get("release")) or tags.get("release"),
-        environment=_str(raw.get("environment")) or tags.get("environment"),
-        user_id=user_id,
-        message=_str(raw.get("message")) or _str(raw.get("title")),
-    )
-
-
-def release_from_sentry(raw: dict[str, Any], project_id: str | None = None) -> Release | None:
-    version = _str(raw.get("version"))
-    if not version:
-        return None
-    projects = [p for p in raw.get("projects") or [] if isinstance(p, dict)]
-    health = None
-    # Health is per project: the filtered project's figures, else the first project that has any.
-    candidates = [p for p in projects if project_id and _str(p.get("id")) == project_id] or projects
-    for p in candidates:
-        data = _dict(p.get("healthData"))
-        figures = {
-            "crash_free_sessions": data.get("crashFreeSessions"),
-            "crash_free_users": data.get("crashFreeUsers"),
-            "adoption": data.get("adoption")
-            if data.get("adoption") is not None
-            else data.get("sessionsAdoption"),
-            "sessions": data.get("totalSessions"),
-        }
-        clean = {k: v for k, v in figures.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-        if clean:
-            health = ReleaseHealth(**clean)
-            break
-    last_deploy = _dict(raw.get("lastDeploy"))
-    return Release(
-        version=version,
-        created=raw.get("dateCreated"),
-        released=raw.get("dateReleased"),
-        first_event=raw.get("firstEvent"),
-        last_event=raw.get("lastEvent"),
-        new_issues=raw.get("newGroups"),
-        projects=[s for s in (_str(p.get("slug")) for p in projects) if s],
-        commit_count=raw.get("commitCount"),
-        deploy_count=raw.get("deployCount"),
-        last_deploy=_str(last_deploy.get("environment")),
-        health=health,
-    )
-
-
-def audit_entry(raw: dict[str, Any]) -> AuditEntry:
-    actor = _dict(raw.get("actor"))
-    name, email = _str(actor.get("name")), _str(actor.get("email"))
-    who = f"{name} <{email}>" if name and email and name != email else (name or email)
-    target = _str(raw.get("targetObject"))
-    target_user = _dict(raw.get("targetUser"))
-    target_name = _str(target_user.get("name")) or _str(target_user.get("email"))
-    if target_name:
-        target = f"{target} ({target_name})" if target else target_name
-    return AuditEntry(
-        id=_str(raw.get("id")),
-        action=_str(raw.get("event")),
-        actor=who,
-        target=target,
-        time=raw.get("dateCreated"),
-        ip_address=_str(raw.get("ipAddress")),
-        note=_str(raw.get("note")),
-    )
-
-
-def region_api_base(region_url: Any) -> str | None:
-    """`links.regionUrl` → its API root, only for an https URL on sentry.io (never a host from elsewhere)."""
-    if not isinstance(region_url, str) or any(c.isspace() or ord(c) < 32 for c in region_url):
-        return None
-    parts = urlsplit(region_url.strip())
-    host = parts.hostname or ""
-    if parts.scheme != "https" or not (host == "sentry.io" or host.endswith(".sentry.io")):
-        return None
-    if parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/"):
-        return None
-    try:
-        if parts.port not in (None, 443):
-            return None
-    except ValueError:
-        return None
-    return f"https://{host}/api/0"
-
-
-def is_sentry_saas(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host == "sentry.io" or host.endswith(".sentry.io")
-
-
-def _confirmed_status(data: dict[str, Any]) -> str | None:
-    status = _str(data.get("status"))
-    details = _dict(data.get("statusDetails"))
-    if status == "resolvedInNextRelease" or (status == "resolved" and details.get("inNextRelease")):
-        return "resolved_in_next_release"
-    return status
-
-
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-def _outcome(issue: str, change: IssueChange, data: dict[str, Any]) -> UpdateOutcome:
-    """What the upstream confirmed for the fields asked; a contradiction is a failure, not a success."""
-    out = UpdateOutcome(issue=issue, ok=True)
-    problems: list[str] = []
-    wanted_status = change.status or ("ignored" if change.ignore_minutes or change.ignore_count else None)
-    if wanted_status:
-        out.status = _confirmed_status(data)
-        accepted = {wanted_status} | ({"resolved"} if wanted_status == "resolved_in_next_release" else set())
-        if out.status is not None and out.status not in accepted:
-            problems.append(f"Sentry reports status {out.status}, not {wanted_status}")
-    if change.assignee is not None and "assignedTo" in data:
-        out.assignee = assignee_text(data.get("assignedTo")) or "none"
-        if change.assignee.lower() == "none" and out.assignee != "none":
-            problems.append(f"still assigned to {out.assignee}")
-        elif change.assignee.lower() != "none" and out.assignee == "none":
-            problems.append("Sentry left the issue unassigned")
-    if change.bookmarked is not None:
-        out.bookmarked = _bool(data.get("isBookmarked"))
-        if out.bookmarked is not None and out.bookmarked != change.bookmarked:
-            problems.append(f"bookmark is {out.bookmarked}")
-    if change.seen is not None:
-        out.seen = _bool(data.get("hasSeen"))
-        if out.seen is not None and out.seen != change.seen:
-            problems.append(f"seen is {out.seen}")
-    if problems:
-        out.ok = False
-        out.error = "; ".join(problems)
-    return out
-
-
-def update_body(change: IssueChange) -> dict[str, Any]:
-    """IssueChange → Sentry's PUT body (status, statusDetails, assignedTo, isBookmarked, hasSeen)."""
-    body: dict[str, Any] = {}
-    status = change.status
-    if status is not None and status not in UPDATE_STATUSES:
-        raise InvalidInput(f"status={status!r} is not valid; use one of: {', '.join(UPDATE_STATUSES)}")
-    ignoring = change.ignore_minutes is not None or change.ignore_count is not None
-    if ignoring:
-        if status not in (None, "ignored"):
-            raise InvalidInput("ignore_minutes/ignore_count go with status='ignored' (or no status)")
-        status = "ignored"
-        details: dict[str, int] = {}
-        for name, key, value in (
-            ("ignore_minutes", "ignoreDuration", change.ignore_minutes),
-            ("ignore_count", "ignoreCount", change.ignore_count),
-        ):
-            if value is not None:
-                if isinstance(value, bool) or value < 1:
-                    raise InvalidInput(f"{name} must be a positive integer")
-                details[key] = value
-        body["statusDetails"] = details
-    if status is not None:
-        body["status"] = STATUS_BODY.get(status, status)
-    if change.assignee is not None:
-        who = change.assignee.strip()
-        if not who or any(ord(c) < 32 or c == "\x7f" for c in who):
-            raise InvalidInput("assignee: a username, email, user:ID or team:ID; 'none' unassigns")
-        body["assignedTo"] = "" if who.lower() == "none" else who
-    if change.bookmarked is not None:
-        body["isBookmarked"] = change.bookmarked
-    if change.seen is not None:
-        body["hasSeen"] = change.seen
-    if not body:
-        raise InvalidInput(
-            "nothing to change: pass status, assignee, ignore_minutes/ignore_count, bookmarked or seen"
-        )
-    return body
-
-
-def _iso_time(value: str, name: str) -> None:
-    try:
-        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            f"{name}={value[:60]!r} is not an ISO-8601 time, e.g. 2026-06-29T12:30:00Z"
-        ) from None
-
-
-def _check_release_spec(spec: ReleaseSpec) -> None:
-    """What Sentry would refuse with a 400 half-way (after the release exists), refused up front."""
-    if spec.date_released:
-        _iso_time(spec.date_released, "date_released")
-    for c in spec.commits:
-        if not c.sha.strip():
-            raise InvalidInput("every commit needs a sha")
-    for d in spec.deploys:
-        env = d.environment.strip()
-        if not env or any(ord(ch) < 32 or ch == "\x7f" for ch in env):
-            raise InvalidInput("every deploy needs an environment name, e.g. production")
-        if d.deployed_at:
-            _iso_time(d.deployed_at, "deployed_at")
-
-
-# --- the backend ----------------------------------------------------------------------------------------
 
 
 class SentryBackend:
@@ -384,9 +79,7 @@ class SentryBackend:
         self._up = upstream
         self._org = settings.org
         self._org_seg = segment(settings.org)
-        self._region_checked = not is_sentry_saas(settings.url)
-        self._region_base: str | None = None
-        self._region_lock = anyio.Lock()
+        self._region = RegionBase(upstream, settings.url, settings.org)
         self._projects: list[Project] | None = None
         self._projects_at = 0.0
         self._projects_lock = anyio.Lock()
@@ -396,32 +89,10 @@ class SentryBackend:
 
     # --- plumbing ---------------------------------------------------------------------------------
 
-    async def _base(self) -> str | None:
-        """The org's API base: its region on sentry.io (read once, lazily), else the instance URL (None)."""
-        if self._region_checked:
-            return self._region_base
-        async with self._region_lock:
-            if self._region_checked:
-                return self._region_base
-            try:
-                reply = await self._up.request("GET", f"/organizations/{self._org_seg}/", scope="org:read")
-            except UpstreamError as exc:
-                # Transient or auth failures are not remembered; a 403/404 shows again on the real call.
-                if exc.status is None or exc.status in (401, 429) or exc.status >= 500:
-                    raise
-                self._region_checked = True
-                return None
-            raw = _dict(_dict(reply.data).get("links")).get("regionUrl")
-            self._region_base = region_api_base(raw)
-            if raw and self._region_base is None:
-                log.warning("ignoring an unexpected regionUrl for organization %s", self._org)
-            self._region_checked = True
-            return self._region_base
-
     async def _request(
-        self, method: str, path: str, *, scope: str, params: Any = None, json_body: Any = None
+        self, method: str, path: str, *, scope: str, params: Json = None, json_body: Json = None
     ) -> Reply:
-        base = await self._base()
+        base = await self._region.get()
         return await self._up.request(
             method, path, params=params, json_body=json_body, scope=scope, base_url=base
         )
@@ -430,7 +101,7 @@ class SentryBackend:
         return f"/organizations/{self._org_seg}/issues/{segment(str(ref))}/"
 
     async def _org_request(
-        self, method: str, route: str, *, scope: str, params: Any = None, json_body: Any = None
+        self, method: str, route: str, *, scope: str, params: Json = None, json_body: Json = None
     ) -> Reply:
         """A request to `/organizations/{org}/{route}` (projects, issue search, releases, audit log): a 404
         there means the organization itself is unknown to this token, so say which setting to check."""
@@ -471,14 +142,7 @@ class SentryBackend:
             if cursor:
                 params.append(("cursor", cursor))
             reply = await self._org_request("GET", "projects/", params=params, scope="org:read")
-            for row in _rows(reply.data, "projects"):
-                ident = _str(row.get("id"))
-                if ident:
-                    projects.append(
-                        Project(
-                            id=ident, slug=row.get("slug"), name=row.get("name"), platform=row.get("platform")
-                        )
-                    )
+            projects += [p for p in (project_from_sentry(r) for r in _rows(reply.data, "projects")) if p]
             cursor = reply.next_cursor
             if not cursor:
                 break
@@ -582,16 +246,7 @@ class SentryBackend:
         # silently falls back to "-id", which would make the first page the newest values, not the most common.
         call = self._request("GET", path, params=[("sort", "count")], scope="event:read")
         reply = await self._on_issue(ref, call, f"the issue has no tag {key!r}")
-        rows = _rows(reply.data, "tag values")
-        values = [
-            TagValue(
-                value=_str(r.get("value")) if r.get("value") is not None else _str(r.get("name")),
-                count=r.get("count"),
-                first_seen=r.get("firstSeen"),
-                last_seen=r.get("lastSeen"),
-            )
-            for r in rows
-        ]
+        values = [tag_value_from_sentry(r) for r in _rows(reply.data, "tag values")]
         values.sort(key=lambda v: v.count or 0, reverse=True)
         notes: list[str] = []
         total = None
@@ -620,10 +275,10 @@ class SentryBackend:
             except UpstreamError as exc:
                 return UpdateResult(outcomes=[UpdateOutcome(issue=str(ref), ok=False, error=str(exc))])
             await progress(1, 1, f"issue {ref} updated")
-            return UpdateResult(outcomes=[_outcome(str(ref), change, _dict(reply.data))])
+            return UpdateResult(outcomes=[outcome(str(ref), change, _dict(reply.data))])
         return await self._bulk_update(refs, change, body, progress)
 
-    async def _locate(self, refs: list[IssueRef]) -> dict[str, tuple[str, str] | str]:
+    async def _locate(self, refs: list[IssueRef]) -> Located:
         """Each ref → (numeric id, project slug-or-id), or an error text.
 
         The cheapest correct way to learn the projects: ONE org issue search `issue.id:[…]` (what Sentry's
@@ -633,7 +288,7 @@ class SentryBackend:
         default time range, an instance without `issue.id`) fall back to a detail GET each, so the result
         stays correct either way.
         """
-        found: dict[str, tuple[str, str] | str] = {}
+        found: Located = {}
         numeric = [r.value for r in refs if r.kind == "id"]
         for start in range(0, len(numeric), 100):
             chunk = numeric[start : start + 100]
@@ -677,17 +332,10 @@ class SentryBackend:
         return found
 
     async def _bulk_update(
-        self, refs: list[IssueRef], change: IssueChange, body: dict[str, Any], progress: Progress
+        self, refs: list[IssueRef], change: IssueChange, body: JsonObject, progress: Progress
     ) -> UpdateResult:
         located = await self._locate(refs)
-        outcomes: dict[str, UpdateOutcome] = {}
-        groups: dict[str, list[tuple[str, str]]] = {}  # project → [(ref value, numeric id)]
-        for ref in refs:
-            where = located.get(ref.value, f"issue {ref} could not be located")
-            if isinstance(where, str):
-                outcomes[ref.value] = UpdateOutcome(issue=ref.value, ok=False, error=where)
-            else:
-                groups.setdefault(where[1], []).append((ref.value, where[0]))
+        outcomes, groups = group_by_project([r.value for r in refs], located)
         total = len(groups)
         for done, (project, members) in enumerate(groups.items()):
             await progress(done, total, f"project {project}: updating {len(members)} issue(s)")
@@ -702,17 +350,8 @@ class SentryBackend:
                 for value, _ in members:
                     outcomes[value] = UpdateOutcome(issue=value, ok=False, error=str(exc))
                 continue
-            data = reply.data
             for value, _ in members:
-                if not isinstance(data, dict) or reply.status == 204:
-                    said = "no content" if reply.status == 204 else "no changed fields"
-                    outcomes[value] = UpdateOutcome(
-                        issue=value,
-                        ok=False,
-                        error=f"Sentry matched no issue to update ({reply.status}, {said})",
-                    )
-                else:
-                    outcomes[value] = _outcome(value, change, data)
+                outcomes[value] = bulk_outcome(value, change, reply)
         await progress(total, total, "done")
         return UpdateResult(outcomes=[outcomes[r.value] for r in refs])
 
@@ -746,28 +385,11 @@ class SentryBackend:
             )
         version = spec.version.strip()
         version_seg = segment(version)  # refuses ".", "..", control characters before anything is sent
-        _check_release_spec(spec)  # dates, deploy environments, commit shas: before anything is sent
+        check_release_spec(spec)  # dates, deploy environments, commit shas: before anything is sent
         slug = check_project(project)
         if not SLUG.fullmatch(slug) or slug.isdigit():  # Sentry takes slugs here: resolve an id or a name
             slug = (await self._find_project(slug)).slug or slug
-        body: dict[str, Any] = {"version": version, "projects": [slug]}
-        for key, value in (("ref", spec.ref), ("url", spec.url), ("dateReleased", spec.date_released)):
-            if value:
-                body[key] = value
-        notes: list[str] = []
-        if spec.commits:
-            commits = []
-            for c in spec.commits:
-                item = {
-                    "id": c.sha,
-                    "message": c.message,
-                    "author_name": c.author,
-                    "author_email": c.author_email,
-                }
-                commits.append({k: v for k, v in item.items() if v is not None})
-            body["commits"] = commits
-            if any(c.url or c.files for c in spec.commits):
-                notes.append("commit url/files are not part of Sentry's release API and were not sent")
+        body, notes = release_body(spec, version, slug)
         reply = await self._org_request("POST", "releases/", json_body=body, scope="project:write")
         data = _dict(reply.data)
         existed = reply.status == 208
@@ -791,10 +413,7 @@ class SentryBackend:
         return result
 
     async def _deploy(self, version_seg: str, environment: str, deploy: DeploySpec) -> DeployOutcome:
-        body: dict[str, Any] = {"environment": environment}
-        for key, value in (("name", deploy.name), ("url", deploy.url), ("dateFinished", deploy.deployed_at)):
-            if value:
-                body[key] = value
+        body = deploy_body(environment, deploy)
         path = f"/organizations/{self._org_seg}/releases/{version_seg}/deploys/"
         try:
             reply = await self._request("POST", path, json_body=body, scope="project:write")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def _make(settings: Settings, upstream: Upstream) -> Backend:
-    from stacklens.backends.sentry import SentryBackend
+    from stacklens.backends.sentry.backend import SentryBackend
 
     return SentryBackend(settings, upstream)
 

@@ -1,4 +1,6 @@
-"""Natural search_issues parameters → the exact Sentry issue-search request (DESIGN §3), table-driven."""
+"""Natural search_issues parameters → the exact Sentry issue-search request (DESIGN §3), table-driven.
+End to end: the backend's issue search against the sandbox, asserting the exact request sent.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from stacklens.errors import InvalidInput
-from stacklens.query import IssueFilter, sentry_search
+from sentry_helpers import API, CHECKOUT, WORKER, calls, sentry
+from stacklens.backends.sentry.search import sentry_search
+from stacklens.errors import InvalidInput, UpstreamError
+from stacklens.query import IssueFilter
+from stacklens.sandbox import Sandbox
 
 
 def query_of(**kwargs: Any) -> str:
@@ -227,3 +232,110 @@ def test_tag_value_ending_in_backslash_refused() -> None:
     # An ending backslash would escape the closing quote and swallow the rest of the query.
     with pytest.raises(InvalidInput, match="backslash"):
         query_of(tags={"path": "C:\\temp\\"})
+
+
+@pytest.mark.anyio
+async def test_search_exact_request_and_results(sandbox: Sandbox, sandbox_url: str) -> None:
+    f = IssueFilter.build(level=["error", "fatal"], tags={"!environment": "staging"}, sort="events", limit=3)
+    async with sentry(sandbox_url) as backend:
+        page = await backend.search_issues(f)
+    query = "is:unresolved level:[error, fatal] !environment:staging"
+    assert calls(sandbox) == [
+        ("GET", f"{API}/issues/", [("query", query), ("sort", "freq"), ("limit", "3")]),
+    ]
+    assert page.query == query
+    counts = [i.count or 0 for i in page.issues]
+    assert len(page.issues) == 3 and counts == sorted(counts, reverse=True)
+    assert all(i.status == "unresolved" and i.level in ("error", "fatal") for i in page.issues)
+    assert page.next_cursor == "0:3:0"
+
+
+@pytest.mark.anyio
+async def test_search_cursor_continues_exactly_and_ends(sandbox: Sandbox, sandbox_url: str) -> None:
+    seen: list[str] = []
+    cursor: str | None = None
+    async with sentry(sandbox_url) as backend:
+        for _ in range(10):  # bounded: 18 issues in pages of 5 end within 4 pages
+            page = await backend.search_issues(IssueFilter.build(status="all", limit=5, cursor=cursor))
+            seen += [i.id for i in page.issues]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    assert cursor is None
+    assert len(seen) == len(set(seen)) == len(sandbox.issues)
+    assert [r.param("cursor") for r in sandbox.requests] == [None, "0:5:0", "0:10:0", "0:15:0"]
+    assert all(r.param("query") == "" for r in sandbox.requests)  # explicit, even when empty
+
+
+@pytest.mark.anyio
+async def test_search_project_slug_resolved_once_and_environment_param(
+    sandbox: Sandbox, sandbox_url: str
+) -> None:
+    async with sentry(sandbox_url) as backend:
+        first = await backend.search_issues(
+            IssueFilter.build(project="checkout-api", environment="production")
+        )
+        second = await backend.search_issues(IssueFilter.build(project="CHECKOUT-API", status="resolved"))
+        third = await backend.search_issues(IssueFilter.build(project=WORKER))
+    assert calls(sandbox) == [
+        ("GET", f"{API}/projects/", [("per_page", "100")]),
+        (
+            "GET",
+            f"{API}/issues/",
+            [
+                ("query", "is:unresolved"),
+                ("sort", "date"),
+                ("limit", "25"),
+                ("environment", "production"),
+                ("project", CHECKOUT),
+            ],
+        ),
+        (
+            "GET",
+            f"{API}/issues/",
+            [("query", "is:resolved"), ("sort", "date"), ("limit", "25"), ("project", CHECKOUT)],
+        ),
+        (
+            "GET",
+            f"{API}/issues/",
+            [("query", "is:unresolved"), ("sort", "date"), ("limit", "25"), ("project", WORKER)],
+        ),
+    ]
+    assert first.issues and all(i.project == "checkout-api" for i in first.issues)
+    assert first.query == f"is:unresolved · environment=production · project=checkout-api (id {CHECKOUT})"
+    assert [i.short_id for i in second.issues] == ["CHECKOUT-5"]
+    assert third.issues and all(i.project_id == WORKER for i in third.issues)
+
+
+@pytest.mark.anyio
+async def test_search_default_project_from_settings(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url, project="worker") as backend:
+        page = await backend.search_issues(IssueFilter.build(min_events=100))
+    assert [r.param("project") for r in sandbox.requests] == [None, WORKER]
+    assert sandbox.requests[1].param("query") == "is:unresolved timesSeen:>=100"
+    assert sorted(i.short_id or "" for i in page.issues) == ["WORKER-2", "WORKER-5"]
+
+
+@pytest.mark.anyio
+async def test_search_unknown_project_refused(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(InvalidInput, match="known projects: checkout-api, shop-web, worker"):
+            await backend.search_issues(IssueFilter.build(project="nope"))
+    assert [r.path for r in sandbox.requests] == [f"{API}/projects/"]  # no search was sent
+
+
+@pytest.mark.anyio
+async def test_search_400_passes_sentry_message(sandbox: Sandbox, sandbox_url: str) -> None:
+    async with sentry(sandbox_url) as backend:
+        with pytest.raises(UpstreamError, match=r"refused the request \(400\)") as info:
+            await backend.search_issues(IssueFilter.build(sort="events", cursor="garbage"))
+    assert info.value.status == 400
+
+
+@pytest.mark.anyio
+async def test_search_empty_query_is_shown_quoted(sandbox: Sandbox, sandbox_url: str) -> None:
+    # status="all" and no filter: the query sent is empty, shown as "" (an empty code span renders as ``).
+    async with sentry(sandbox_url) as backend:
+        page = await backend.search_issues(IssueFilter.build(status="all", limit=1))
+    assert calls(sandbox)[0][2][0] == ("query", "")
+    assert page.query == '""'
