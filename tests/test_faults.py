@@ -8,6 +8,7 @@ with faults injected by the sandbox, on both backends.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from stacklens.errors import UpstreamError
-from stacklens.http import Upstream
+from stacklens.http import Upstream, _wait_hint
 
 TOKEN = "tok-faults-5d1c0e9a"
 
@@ -86,28 +87,93 @@ async def test_429_retry_after_then_success():
 @pytest.mark.anyio
 async def test_429_retry_after_is_honoured():
     s = Script(status(429, {"Retry-After": "1"}), ok())
-    t0 = time.monotonic()
     await call(upstream(s, max_total_wait=3))
-    assert 0.9 <= time.monotonic() - t0 < 2.5
+    assert s.times[1] - s.times[0] >= 0.9  # no upper bound: a loaded machine may only be slower
 
 
 @pytest.mark.anyio
 async def test_429_http_date_retry_after():
     when = format_datetime(datetime.now(UTC) - timedelta(seconds=5), usegmt=True)  # already past: no wait
     s = Script(status(429, {"Retry-After": when}), ok())
-    t0 = time.monotonic()
     await call(upstream(s))
-    assert len(s.requests) == 2 and time.monotonic() - t0 < 1
+    assert len(s.requests) == 2
+    assert _wait_hint(status(429, {"Retry-After": when})) == 0.0  # already past: retried at once
 
 
 @pytest.mark.anyio
 async def test_429_sentry_reset_header_only():
-    reset = f"{time.time() + 0.4:.3f}"
+    wall, mono = time.time(), time.monotonic()
+    reset = f"{wall + 0.4:.3f}"
     s = Script(status(429, {"X-Sentry-Rate-Limit-Reset": reset}, json={"detail": "too frequently"}), ok())
-    t0 = time.monotonic()
     await call(upstream(s))
     assert len(s.requests) == 2
-    assert 0.25 <= time.monotonic() - t0 < 1.5  # waited until the reset, not a blind backoff
+    assert s.times[1] - mono + wall >= float(reset) - 0.01  # waited until the reset, not a blind backoff
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ({"Retry-After": "inf"}, 86400.0),
+        ({"Retry-After": "1e400"}, 86400.0),
+        ({"Retry-After": "Infinity"}, 86400.0),
+        ({"Retry-After": "nan"}, None),
+        ({"Retry-After": "-5"}, None),
+        ({"Retry-After": "9" * 400}, 86400.0),
+        ({"X-Sentry-Rate-Limit-Reset": "nan"}, None),
+        ({"X-Sentry-Rate-Limit-Reset": "1e400"}, 86400.0),
+        ({"X-Sentry-Rate-Limit-Reset": "-inf"}, 0.0),
+    ],
+)
+def test_odd_wait_hints_are_made_sane(header, expected):
+    assert _wait_hint(status(429, header), now=1000.0) == expected
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan", "-1"])
+async def test_odd_retry_after_is_a_clear_error_or_our_backoff(value):
+    s = Script(status(429, {"Retry-After": value}, json={"detail": "slow down"}))
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(s))
+    assert "rate limit" in str(err.value) and "Traceback" not in str(err.value)
+    if value in ("nan", "-1"):  # no usable hint: our own bounded, jittered backoff, not a 4-retry burst
+        assert len(s.requests) >= 2 and s.times[-1] - s.times[0] > 0
+    else:  # a wait past any bound: said at once, not waited for
+        assert len(s.requests) == 1 and "a day or more" in str(err.value)
+
+
+@pytest.mark.anyio
+async def test_reflected_token_in_headers_never_reaches_a_message_or_a_cursor():
+    html = status(200, {"Content-Type": f"text/{TOKEN}"}, content=b"<html>x</html>")
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(Script(html)))
+    assert TOKEN not in str(err.value)
+    link = f'<https://up.example/?cursor={TOKEN}>; rel="next"; results="true"; cursor="{TOKEN}"'
+    reply = await call(upstream(Script(httpx.Response(200, json=[], headers={"Link": link}))))
+    assert reply.next_cursor is None
+    odd = '<https://x/>; rel="next"; results="true"; cursor="a\r\nb"'
+    assert (
+        await call(upstream(Script(httpx.Response(200, json=[], headers={"Link": odd}))))
+    ).next_cursor is None
+
+
+@pytest.mark.anyio
+async def test_json_nested_past_what_can_be_read_is_a_clean_error():
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(UpstreamError, match="nested too deeply"):
+        await call(
+            upstream(Script(httpx.Response(200, content=deep, headers={"Content-Type": "application/json"})))
+        )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("code", [403, 405])
+async def test_a_web_page_on_an_api_route_is_a_missing_route_not_a_scope(code):
+    page = status(code, {"Content-Type": "text/html"}, content=b"<html>CSRF cookie not set</html>")
+    with pytest.raises(UpstreamError) as err:
+        await call(upstream(Script(page)), scope="event:write")
+    assert "does not implement" in str(err.value) and "scope" not in str(err.value)
+    with pytest.raises(UpstreamError, match="does not implement"):
+        await call(upstream(Script(status(405, json={"detail": "Method Not Allowed"}))), "GET")
 
 
 @pytest.mark.parametrize(
@@ -381,16 +447,17 @@ async def timed(coro):
 async def test_e2e_429_retry_after_recovers(backend, sandbox, sandbox_url):
     sandbox.inject(PROJECTS[backend], status=429, headers={"Retry-After": "0"}, times=2)
     async with inproc(backend, sandbox_url) as client:
-        result, took = await timed(client.call_tool("list_projects", {}))
+        result = await client.call_tool("list_projects", {})
     assert not result.is_error, text_of(result)
     assert "shop-web" in text_of(result)
     assert hits(sandbox, PROJECTS[backend]) == [429, 429, 200]
-    assert took < 1  # "retry now" is honoured as such (the 1 s case is timed in part 1)
 
 
 @pytest.mark.anyio
 async def test_e2e_429_sentry_reset_header_only(sandbox, sandbox_url):
-    reset = f"{time.time() + 0.6:.3f}"
+    # Wall and monotonic clocks read together, to place the sandbox's (monotonic) request times in wall time.
+    wall, mono = time.time(), time.monotonic()
+    reset = f"{wall + 0.6:.3f}"
     sandbox.inject(
         PROJECTS["sentry"],
         status=429,
@@ -400,10 +467,12 @@ async def test_e2e_429_sentry_reset_header_only(sandbox, sandbox_url):
         times=1,
     )
     async with inproc("sentry", sandbox_url) as client:
-        result, took = await timed(client.call_tool("list_projects", {}))
+        result = await client.call_tool("list_projects", {})
     assert not result.is_error, text_of(result)
     assert hits(sandbox, PROJECTS["sentry"]) == [429, 200]
-    assert 0.3 <= took < 3
+    retry = [r for r in sandbox.requests if re.search(PROJECTS["sentry"], r.path)][1]
+    # The retry waited for the reset instant (however late the client started), not a guessed backoff.
+    assert retry.started - mono + wall >= float(reset) - 0.01
 
 
 @pytest.mark.anyio
@@ -421,10 +490,10 @@ async def test_e2e_sandbox_rate_limit_window(sandbox, sandbox_url):
 async def test_e2e_429_long_wait_is_a_clear_error(backend, sandbox, sandbox_url):
     sandbox.inject(PROJECTS[backend], status=429, headers={"Retry-After": "120"}, times=None)
     async with inproc(backend, sandbox_url) as client:
-        result, took = await timed(client.call_tool("list_projects", {}))
+        result = await client.call_tool("list_projects", {})
     assert result.is_error
     assert "rate limit" in text_of(result) and "retry in 121 s" in text_of(result)
-    assert took < 2 and len(hits(sandbox, PROJECTS[backend])) == 1
+    assert len(hits(sandbox, PROJECTS[backend])) == 1  # a wait past the bound: no second try
 
 
 @pytest.mark.anyio
@@ -463,12 +532,11 @@ async def test_e2e_transient_error_on_an_idempotent_write_recovers_once(backend,
 async def test_e2e_connection_refused(backend):
     dead = f"http://127.0.0.1:{free_port()}"
     async with inproc(backend, dead) as client:
-        result, took = await timed(client.call_tool("get_issue", {"issue": ISSUE[backend][0]}))
+        result = await client.call_tool("get_issue", {"issue": ISSUE[backend][0]})
     assert result.is_error
     var = "SENTRY_URL" if backend == "sentry" else "JENTRY_URL"
     assert "cannot reach" in text_of(result) and var in text_of(result)
     assert "Traceback" not in text_of(result)
-    assert took < 5
 
 
 @pytest.mark.anyio
@@ -477,10 +545,10 @@ async def test_e2e_stall_past_timeout(backend, sandbox, sandbox_url):
     issue = ISSUE[backend][0]
     sandbox.inject(ISSUE_PATH[backend].format(issue), delay=3, times=None)
     async with inproc(backend, sandbox_url, STACKLENS_TIMEOUT="0.5") as client:
-        result, took = await timed(client.call_tool("get_issue", {"issue": issue}))
+        result = await client.call_tool("get_issue", {"issue": issue})
     assert result.is_error
     assert "did not answer within 0.5 s" in text_of(result) and "STACKLENS_TIMEOUT" in text_of(result)
-    assert took < 2  # one timeout, not a retry storm
+    assert len(hits(sandbox, ISSUE_PATH[backend].format(issue))) == 1  # one timeout, not a retry storm
 
 
 @pytest.mark.anyio
@@ -552,3 +620,20 @@ async def test_e2e_partly_failed_bulk_update_reports_each_issue(backend, sandbox
     assert good in text and bad in text and "500" in text
     assert good_after.structured_content["status"] == "resolved"
     assert bad_after.structured_content["status"] != "resolved"
+
+
+@pytest.mark.anyio
+async def test_a_whole_call_is_bounded_not_only_each_request(sandbox, sandbox_url):
+    """Eight deploys, each answered just inside STACKLENS_TIMEOUT: every request succeeds, yet the call as a
+    whole stops at twice the timeout instead of running for eight of them."""
+    sandbox.inject(r"/deploys/$", delay=1.0, method="POST", times=None)
+    deploys = [{"environment": f"env{n}"} for n in range(8)]
+    async with inproc("sentry", sandbox_url, STACKLENS_TIMEOUT="1.5") as client:
+        result = await client.call_tool(
+            "create_release", {"version": "shop-web@9.9.9", "project": "shop-web", "deploys": deploys}
+        )
+    assert result.is_error
+    assert "did not finish within 3 s" in text_of(result) and "part of it may have been applied" in text_of(
+        result
+    )
+    assert len(sandbox.find_requests(r"/deploys/$", "POST")) < 8

@@ -9,7 +9,6 @@ sandbox over real HTTP, asserting every request it received.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -217,12 +216,9 @@ async def test_fan_out_is_concurrent(sandbox, sandbox_url) -> None:
     async with jentry(sandbox_url) as backend:
         await backend.list_projects()  # the projects list is cached: only the fan-out is timed
         sandbox.inject(ISSUES, delay=delay, times=None)
-        started = time.monotonic()
         page = await backend.search_issues(IssueFilter.build(status="all"))
-        elapsed = time.monotonic() - started
     assert len(page.issues) == 19
-    assert delay <= elapsed < 1.6 * delay, f"3 projects with {delay} s each took {elapsed:.2f} s"
-    assert sandbox.peak_in_flight == 3
+    assert sandbox.peak_in_flight == 3  # the three projects' requests were in flight together
 
 
 @pytest.mark.anyio
@@ -426,13 +422,14 @@ async def test_next_page_is_one_round_trip(sandbox, sandbox_url) -> None:
     async with jentry(sandbox_url) as backend:
         first = await backend.search_issues(IssueFilter.build(status="all", limit=4))
         sandbox.inject(ISSUES, delay=delay, times=None)
-        started = time.monotonic()
+        sandbox.requests.clear()
+        sandbox.peak_in_flight = 0
         second = await backend.search_issues(
             IssueFilter.build(status="all", limit=4, cursor=first.next_cursor)
         )
-        elapsed = time.monotonic() - started
     assert len(second.issues) == 4 and not {i.id for i in first.issues} & {i.id for i in second.issues}
-    assert delay <= elapsed < 1.6 * delay, f"the next page took {elapsed:.2f} s with {delay} s per request"
+    sent = sandbox.find_requests(ISSUES)
+    assert len(sent) >= 2 and sandbox.peak_in_flight == len(sent)  # all in one round trip
 
 
 @pytest.mark.anyio

@@ -5,7 +5,6 @@ refusals before anything is sent, per-issue outcomes against the sandbox.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -78,10 +77,8 @@ async def test_update_many_concurrently_with_per_issue_outcomes(sandbox, sandbox
     refs = [parse_issue_ref(v, "jentry") for v in ("101", "99999", "117")]
     sandbox.inject(r"^/api/v1/issues/\d+$", delay=0.3, times=None, method="PATCH")
     async with jentry(sandbox_url) as backend:
-        started = time.monotonic()
         result = await backend.update_issues(refs, IssueChange(assignee="none"))
-        elapsed = time.monotonic() - started
-    assert elapsed < 0.5, f"three PATCHes took {elapsed:.2f} s: not concurrent"
+    assert sandbox.peak_in_flight == 3, "the three PATCHes were not in flight together"
     outcomes = {o.issue: o for o in result.outcomes}
     assert [o.issue for o in result.outcomes] == ["101", "99999", "117"]
     assert outcomes["101"].ok and outcomes["101"].assignee == "none" and outcomes["117"].ok

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -31,6 +32,9 @@ log = logging.getLogger("stacklens.http")
 USER_AGENT = f"stacklens/{__version__}"
 RETRY_STATUSES = {429, 502, 503, 504}
 MAX_RESPONSE_BYTES = 64 << 20  # decoded body; a full Jentry page of 100 big events stays well under it
+MAX_HINT = 24 * 3600.0  # a Retry-After past a day (or infinite) is shown as "a day": the call fails at once
+MAX_UPSTREAM_CURSOR = 2000  # an upstream cursor longer than this (or with odd characters) is not passed on
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_.:=%+/,~-]+")
 IDEMPOTENT_METHODS = {"GET", "HEAD", "PUT", "PATCH", "DELETE"}  # PATCH here sets absolute values
 _LINK_PART = re.compile(r'<([^>]*)>((?:\s*;\s*[a-zA-Z]+="[^"]*")*)')
 _LINK_ATTR = re.compile(r'([a-zA-Z]+)="([^"]*)"')
@@ -97,15 +101,20 @@ def parse_link_next(header: str | None) -> str | None:
     return None
 
 
+def safe_cursor(value: str | None, scrub: Callable[[str], str] = lambda s: s) -> str | None:
+    """An upstream cursor fit to hand to the model and to send back: short, plain characters, and not carrying
+    the token (a hostile upstream can put it in a Link header); anything else ends the paging."""
+    if not value or len(value) > MAX_UPSTREAM_CURSOR or not _CURSOR_CHARS.fullmatch(value):
+        return None
+    return value if scrub(value) == value else None
+
+
 @dataclass
 class Reply:
     status: int
     data: Any
     headers: httpx.Headers = field(default_factory=httpx.Headers)
-
-    @property
-    def next_cursor(self) -> str | None:
-        return parse_link_next(self.headers.get("link"))
+    next_cursor: str | None = None  # from the Link header, already checked by safe_cursor
 
 
 class _Retry(Exception):
@@ -118,25 +127,36 @@ class _Retry(Exception):
         self.sent = sent  # False only when the request cannot have reached the server (connect failed)
 
 
-def _wait_hint(response: httpx.Response) -> float | None:
+def _seconds(value: float) -> float | None:
+    """A wait the upstream asked for, made sane: NaN or negative means no usable hint (our own backoff then),
+    anything past a day (infinity included) counts as a day."""
+    if value != value or value < 0:
+        return None
+    return min(value, MAX_HINT)
+
+
+def _wait_hint(response: httpx.Response, now: float | None = None) -> float | None:
+    now = time.time() if now is None else now
     retry_after = response.headers.get("retry-after")
     if retry_after:
         try:
-            return max(0.0, float(retry_after))
-        except ValueError:
+            return _seconds(float(retry_after))
+        except (ValueError, OverflowError):
             try:
-                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time.time())
-            except (TypeError, ValueError):
+                return _seconds(max(0.0, parsedate_to_datetime(retry_after).timestamp() - now))
+            except (TypeError, ValueError, IndexError, OverflowError):
                 pass
     reset = response.headers.get("x-sentry-rate-limit-reset")
     if reset:
         try:
             when = float(reset)
-        except ValueError:
+        except (ValueError, OverflowError):
+            return None
+        if when != when:
             return None
         if "." not in reset:  # whole epoch seconds: the window reopens at some point within that second
             when += 1.0
-        return max(0.0, when - time.time())
+        return _seconds(max(0.0, when - now))
     return None
 
 
@@ -243,7 +263,10 @@ class Upstream:
             return data
         # One C-speed pass to find out whether any string holds a token (a big event has ~10^5 nodes; walking
         # them all on every reply cost more than the request). Escaped forms are compared with escaped forms.
-        blob = json.dumps(data, ensure_ascii=False)
+        try:
+            blob = json.dumps(data, ensure_ascii=False)
+        except (RecursionError, ValueError):  # nested past what can be walked: nothing of it is shown
+            raise UpstreamError(f"{self.label} answered with JSON nested too deeply to read.") from None
         secrets = [s for s in secrets if json.dumps(s, ensure_ascii=False)[1:-1] in blob]
         if not secrets:
             return data
@@ -305,7 +328,9 @@ class Upstream:
         except _Retry as exc:
             if exc.error.status == 429:
                 hint = exc.hint
-                when = f"retry in {int(hint) + 1} s" if hint is not None else "retry in a minute"
+                when = "retry in a minute"
+                if hint is not None:
+                    when = "retry in a day or more" if hint >= MAX_HINT else f"retry in {int(hint) + 1} s"
                 raise UpstreamError(f"{self.label} rate limit reached (429): {when}.", 429) from None
             raise exc.error from None
         raise AssertionError("unreachable")  # pragma: no cover
@@ -362,41 +387,68 @@ class Upstream:
             response.status_code,
             (time.monotonic() - t0) * 1000,
         )
-        data = self._scrub_data(self._parse(response.status_code, content))
+        parsed = await self._parse(response.status_code, content)
+        if parsed is _TOO_DEEP:
+            raise UpstreamError(
+                f"{self.label} answered with JSON nested too deeply to read; the answer was dropped."
+            )
+        data = self._scrub_data(parsed)
         if response.status_code < 300 or response.status_code == 208:
             if data is _NOT_JSON:
-                kind = response.headers.get("content-type", "no content type").split(";")[0]
-                raise UpstreamError(
-                    f"{self.label} answered with a non-JSON body ({kind}); check that {self.url_var} is the instance URL."
+                raise NotTheApi(
+                    f"{self.label} answered this API request with a non-JSON body ({self._kind(response)}): "
+                    f"check that {self.url_var} is the instance URL; if it is, this server does not "
+                    "implement this API route.",
+                    response.status_code,
                 )
-            return Reply(response.status_code, data, response.headers)
+            cursor = safe_cursor(parse_link_next(response.headers.get("link")), self.scrub)
+            return Reply(response.status_code, data, response.headers, cursor)
         error = self._error(response, data, scope)
         if response.status_code in RETRY_STATUSES:
             raise _Retry(error, _wait_hint(response) if response.status_code == 429 else None)
         raise error
 
+    def _kind(self, response: httpx.Response) -> str:
+        """The Content-Type, as shown in a message: upstream text, so cut, cleaned and scrubbed."""
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        return self.scrub(_clean(kind, 60)) or "no content type"
+
     @staticmethod
-    def _parse(status: int, content: bytes) -> Any:
+    async def _parse(status: int, content: bytes) -> Any:
         if status == 204 or not content:
             return None
         try:
+            if len(content) > PARSE_OFF_LOOP_BYTES:  # a big body would hold every other client's call
+                return await anyio.to_thread.run_sync(json.loads, content)
             return json.loads(content)
+        except RecursionError:
+            return _TOO_DEEP
         except (ValueError, UnicodeDecodeError):
             return _NOT_JSON
 
     def _error(self, response: httpx.Response, data: Any, scope: str | None) -> UpstreamError:
         status = response.status_code
-        said = self.scrub(upstream_message(data)) if data is not _NOT_JSON else ""
+        said = self.scrub(upstream_message(data)) if data is not _NOT_JSON and data is not None else ""
         quoted = f': "{said}"' if said else ""
+        if status in (403, 405) and data is _NOT_JSON:
+            # A web page, not the API's JSON: no scope problem (a CSRF page, a method the route lacks) but a
+            # route this server does not serve.
+            return NotTheApi(
+                f"{self.label} answered {status} with a non-JSON page ({self._kind(response)}), not an API answer: "
+                f"this server does not implement this request (check {self.url_var} is the instance URL).",
+                status,
+            )
         if status == 401:
             msg = f"{self.label} rejected the token (401){quoted}. Check {self.token_var}: it may be expired, revoked or for another instance."
         elif status == 403:
             need = f"; it needs the `{scope}` scope" if scope else ""
             msg = f"The token is not allowed to do this (403){need}{quoted}. Create a token with that scope and set {self.token_var}."
+        elif status == 405:
+            msg = f"{self.label} does not implement this request (405 Method Not Allowed){quoted}."
         elif status == 404 and data is _NOT_JSON:
             # The API always answers 404 in JSON; a page means the request never reached it (a wrong URL, or a
             # self-hosted instance under a path whose prefix is missing).
-            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            kind = self._kind(response)
             return NotTheApi(
                 f"{self.label} answered 404 with a non-JSON page ({kind}), not an API answer: check "
                 f"{self.url_var} (the instance's base URL, with its path prefix if it has one, e.g. "
@@ -419,3 +471,5 @@ class Upstream:
 
 
 _NOT_JSON = object()
+_TOO_DEEP = object()
+PARSE_OFF_LOOP_BYTES = 1 << 20

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar, cast
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
@@ -113,8 +114,18 @@ async def call(ctx: Context, work: Callable[[Backend], Awaitable[T]]) -> T:
     state = app_state(ctx)
     token = _request_upstream_token(ctx, state.settings)
     reset = request_token.set(token) if token else None
+    budget = call_budget(state.settings)
     try:
-        return await work(state.backend)
+        # Each request is bounded by STACKLENS_TIMEOUT; a call of many requests (a scan, a bulk update, a
+        # release with deploys) is bounded as a whole too, so a stuck upstream cannot hold a call for long.
+        with anyio.fail_after(budget):
+            return await work(state.backend)
+    except TimeoutError:
+        raise ToolError(
+            f"the call did not finish within {budget:g} s (twice STACKLENS_TIMEOUT): the upstream is slow; "
+            "narrow the request and try again. If it was a write, part of it may have been applied: "
+            "read the issues before retrying."
+        ) from None
     except StacklensError as exc:
         raise ToolError(str(exc)) from None
     except ValidationError as exc:
@@ -122,6 +133,11 @@ async def call(ctx: Context, work: Callable[[Backend], Awaitable[T]]) -> T:
     finally:
         if reset is not None:
             request_token.reset(reset)
+
+
+def call_budget(settings: Settings) -> float:
+    """The bound on one whole tool call: twice the per-request timeout."""
+    return 2 * settings.timeout
 
 
 def _request_upstream_token(ctx: Context, settings: Settings) -> str | None:
