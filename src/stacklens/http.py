@@ -245,7 +245,7 @@ class Upstream:
         if self._http is not None:
             await self._http.aclose()
 
-    def _current_token(self) -> str | None:
+    def current_token(self) -> str | None:
         return request_token.get() or self._token
 
     def scrub(self, text: str) -> str:
@@ -337,7 +337,7 @@ class Upstream:
 
     async def _once(self, method: str, url: str, params: Any, json_body: Any, scope: str | None) -> Reply:
         headers = {}
-        token = self._current_token()
+        token = self.current_token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
         t0 = time.monotonic()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -51,6 +52,7 @@ from stacklens.backends.jentry.releases import merge_releases, release_body
 from stacklens.backends.jentry.scan import scan, scan_page_size, search_notes
 from stacklens.backends.jentry.writes import outcome, update_body
 from stacklens.backends.json import Json
+from stacklens.backends.per_token import PerToken
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, StacklensError, UpstreamError
 from stacklens.events import Event, normalize_event
@@ -85,6 +87,16 @@ PROJECT_CACHE_TTL = 60.0  # a missed slug refetches the list at most this often
 PROJECT_LIST_MAX_AGE = 300.0  # a server runs for days: projects created or deleted since show up this soon
 
 
+@dataclass
+class _Learned:
+    """What this backend learned under one token (see per_token.py)."""
+
+    projects: list[Project] | None = None
+    projects_at: float = 0.0
+    projects_lock: anyio.Lock = field(default_factory=anyio.Lock)
+    labels_refused: bool = False  # the projects list was refused once: get_issue shows ids only
+
+
 class JentryBackend:
     """The Backend protocol over Jentry's REST API."""
 
@@ -93,10 +105,28 @@ class JentryBackend:
     def __init__(self, settings: Settings, upstream: Upstream) -> None:
         self._settings = settings
         self._up = upstream
-        self._projects: list[Project] | None = None
-        self._projects_at = 0.0
-        self._projects_lock = anyio.Lock()
-        self._labels_refused = False  # the projects list was refused once: get_issue shows ids only
+        self._learned = PerToken(upstream, _Learned)
+
+    # Every cache belongs to the token of the current request: another user's token never sees it.
+    @property
+    def _projects(self) -> list[Project] | None:
+        return self._learned.get().projects
+
+    @property
+    def _projects_at(self) -> float:
+        return self._learned.get().projects_at
+
+    @property
+    def _projects_lock(self) -> anyio.Lock:
+        return self._learned.get().projects_lock
+
+    @property
+    def _labels_refused(self) -> bool:
+        return self._learned.get().labels_refused
+
+    @_labels_refused.setter
+    def _labels_refused(self, value: bool) -> None:
+        self._learned.get().labels_refused = value
 
     async def aclose(self) -> None:
         return None  # the Upstream belongs to the server, which closes it
@@ -142,7 +172,8 @@ class JentryBackend:
     async def _fetch_projects(self) -> list[Project]:
         reply = await self._call("GET", "/projects", scope=PROJECT_READ)
         projects = [p for p in (project_from_jentry(r) for r in _rows(unwrap(reply.data), "projects")) if p]
-        self._projects, self._projects_at = projects, time.monotonic()
+        learned = self._learned.get()
+        learned.projects, learned.projects_at = projects, time.monotonic()
         return projects
 
     async def _project_list(self, refresh: bool = False) -> list[Project]:

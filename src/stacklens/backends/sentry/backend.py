@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import anyio
 
 from stacklens.backends.base import Progress, no_progress
 from stacklens.backends.json import Json, JsonObject
+from stacklens.backends.per_token import PerToken
 from stacklens.backends.sentry.mapping import (
     _dict,
     _rows,
@@ -67,6 +69,16 @@ PROJECT_CACHE_TTL = 60.0  # a missed slug refetches the list at most this often
 LOOKUP_CONCURRENCY = 8
 
 
+@dataclass
+class _Learned:
+    """What this backend learned under one token (see per_token.py)."""
+
+    region: RegionBase
+    projects: list[Project] | None = None
+    projects_at: float = 0.0
+    projects_lock: anyio.Lock = field(default_factory=anyio.Lock)
+
+
 class SentryBackend:
     """The Backend protocol over Sentry's REST API."""
 
@@ -79,10 +91,8 @@ class SentryBackend:
         self._up = upstream
         self._org = settings.org
         self._org_seg = segment(settings.org)
-        self._region = RegionBase(upstream, settings.url, settings.org)
-        self._projects: list[Project] | None = None
-        self._projects_at = 0.0
-        self._projects_lock = anyio.Lock()
+        org, url = settings.org, settings.url
+        self._learned = PerToken(upstream, lambda: _Learned(region=RegionBase(upstream, url, org)))
 
     async def aclose(self) -> None:
         return None  # the Upstream belongs to the server, which closes it
@@ -92,7 +102,7 @@ class SentryBackend:
     async def _request(
         self, method: str, path: str, *, scope: str, params: Json = None, json_body: Json = None
     ) -> Reply:
-        base = await self._region.get()
+        base = await self._learned.get().region.get()
         return await self._up.request(
             method, path, params=params, json_body=json_body, scope=scope, base_url=base
         )
@@ -146,15 +156,17 @@ class SentryBackend:
             cursor = reply.next_cursor
             if not cursor:
                 break
-        self._projects, self._projects_at = projects, time.monotonic()
+        learned = self._learned.get()
+        learned.projects, learned.projects_at = projects, time.monotonic()
         return projects
 
     async def _project_list(self, refresh: bool = False) -> list[Project]:
-        async with self._projects_lock:
-            stale = time.monotonic() - self._projects_at > PROJECT_CACHE_TTL
-            if self._projects is None or (refresh and stale):
+        learned = self._learned.get()
+        async with learned.projects_lock:
+            stale = time.monotonic() - learned.projects_at > PROJECT_CACHE_TTL
+            if learned.projects is None or (refresh and stale):
                 return await self._fetch_projects()
-            return self._projects
+            return learned.projects
 
     async def _find_project(self, value: str) -> Project:
         """A slug, numeric id or name → the project (from the cached list; one refetch when it may be new)."""
@@ -167,7 +179,8 @@ class SentryBackend:
             by_name = [p for p in projects if (p.name or "").lower() == text.lower()]
             if len(by_name) == 1:
                 return by_name[0]
-        known = ", ".join(p.slug or p.id for p in (self._projects or [])[:20]) or "none visible to this token"
+        seen = self._learned.get().projects or []
+        known = ", ".join(p.slug or p.id for p in seen[:20]) or "none visible to this token"
         raise InvalidInput(f"project {text!r} not found in organization {self._org}; known projects: {known}")
 
     async def _project_id(self, value: str) -> str:
@@ -182,7 +195,7 @@ class SentryBackend:
         return given or self._settings.project or None
 
     async def list_projects(self) -> list[Project]:
-        async with self._projects_lock:
+        async with self._learned.get().projects_lock:
             return list(await self._fetch_projects())
 
     # --- issues -----------------------------------------------------------------------------------
