@@ -68,10 +68,15 @@ def given_commits(values: list[str]) -> list[dict[str, Any]]:
     return commits
 
 
-async def pick_project(client: Client) -> str | None:
-    """With --demo and no --project: the sandbox's first project, so the example runs as is."""
+async def pick_project(client: Client, version: str) -> str | None:
+    """With --demo and no --project: the project the version names (`shop-web@1.4.2` → shop-web, the
+    convention Sentry's own tooling uses), else the sandbox's first project, so the example runs as is."""
     result = await client.call_tool("list_projects", {})
     projects = (result.structured_content or {}).get("projects") or []
+    named = version.partition("@")[0] if "@" in version else None
+    for project in projects:
+        if named and named in (project.get("slug"), project.get("name")):
+            return project.get("slug") or project["id"]
     return (projects[0].get("slug") or projects[0]["id"]) if projects else None
 
 
@@ -81,7 +86,7 @@ async def run(opts: argparse.Namespace) -> int:
     async with Client(params) as client:
         project = opts.project or os.environ.get("SENTRY_PROJECT")
         if project is None and "--demo" in params.args:
-            project = await pick_project(client)
+            project = await pick_project(client, opts.version)
         args: dict[str, Any] = {"version": opts.version, "commits": commits}
         if project:
             args["project"] = project
@@ -113,7 +118,9 @@ async def run(opts: argparse.Namespace) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Register a release, its commits and a deploy via stacklens.")
-    ap.add_argument("version", help="release version, e.g. shop@1.4.2")
+    ap.add_argument(
+        "version", help="release version, e.g. shop-web@1.4.2 (with --demo, the project before the @)"
+    )
     ap.add_argument("--project", help="project slug or id (default: SENTRY_PROJECT)")
     ap.add_argument("--environment", help="record a deploy to this environment, e.g. production")
     ap.add_argument("--deploy-name", help="deploy name (default: the version)")
