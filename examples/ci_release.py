@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
+GIT_URL = "git+https://github.com/stacklens/stacklens"
 TOKEN_VARS = ("SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "JENTRY_AUTH_TOKEN")
 FIELD_SEP, RECORD_SEP = "\x1f", "\x1e"  # git log separators that never occur in commit text
 
@@ -34,7 +35,8 @@ def server_params(demo: bool, backend: str | None) -> StdioServerParameters:
         return StdioServerParameters(command=sys.executable, args=["-m", "stacklens", *args], env=env)
     if shutil.which("stacklens"):
         return StdioServerParameters(command="stacklens", args=args, env=env)
-    return StdioServerParameters(command="uvx", args=["stacklens", *args], env=env)
+    # not installed here: uv runs it from the git repository (stacklens is not on PyPI yet)
+    return StdioServerParameters(command="uvx", args=["--from", GIT_URL, "stacklens", *args], env=env)
 
 
 def git_commits(since: str | None, limit: int) -> list[dict[str, Any]]:
