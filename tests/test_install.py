@@ -182,7 +182,7 @@ def test_make_demo_says_where_stacklens_is() -> None:
 
 
 def _workflow(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8"))
+    data: dict[Any, Any] = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8"))
     data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads a bare `on` key as true
     return data
 
