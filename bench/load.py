@@ -8,6 +8,7 @@ server runs in this one, in-process behind the official `mcp.Client`, where RSS 
 2. Memory: 5,000 sequential calls; RSS, tracemalloc's traced memory and live objects at checkpoints.
 
 Usage: python bench/load.py [--backend sentry|jentry] [--concurrent 200] [--latency 0.05] [--calls 5000]
+(`make bench` runs it with --calls 500 to stay within minutes; `make bench-full` runs the 5,000-call soak.)
 Prints a table per backend. Needs no network and no token (the sandbox's own credentials are used).
 """
 
@@ -248,6 +249,11 @@ def print_tables(backend: str, c: dict[str, Any], m: list[dict[str, Any]]) -> No
     )
 
 
+def progress(phase: str) -> None:
+    """One line per phase on stderr, so a long run shows where it is (the tables go to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {phase} …", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--backend", choices=("sentry", "jentry"), action="append")
@@ -263,7 +269,9 @@ def main() -> None:
     sandbox = SandboxProcess()
     try:
         for backend in args.backend or ["sentry", "jentry"]:
+            progress(f"load {backend}: {args.concurrent} concurrent calls")
             c = anyio.run(concurrency, backend, sandbox, args.concurrent, args.latency)
+            progress(f"load {backend}: {args.calls} sequential calls (memory)")
             m = anyio.run(memory, backend, sandbox, args.calls, not args.no_tracemalloc)
             print_tables(backend, c, m)
     finally:

@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
+GIT_URL = "git+https://github.com/stacklens/stacklens"
 TOKEN_VARS = ("SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "JENTRY_AUTH_TOKEN")
 FIELD_SEP, RECORD_SEP = "\x1f", "\x1e"  # git log separators that never occur in commit text
 
@@ -34,7 +35,8 @@ def server_params(demo: bool, backend: str | None) -> StdioServerParameters:
         return StdioServerParameters(command=sys.executable, args=["-m", "stacklens", *args], env=env)
     if shutil.which("stacklens"):
         return StdioServerParameters(command="stacklens", args=args, env=env)
-    return StdioServerParameters(command="uvx", args=["stacklens", *args], env=env)
+    # not installed here: uv runs it from the git repository (stacklens is not on PyPI yet)
+    return StdioServerParameters(command="uvx", args=["--from", GIT_URL, "stacklens", *args], env=env)
 
 
 def git_commits(since: str | None, limit: int) -> list[dict[str, Any]]:
@@ -68,10 +70,15 @@ def given_commits(values: list[str]) -> list[dict[str, Any]]:
     return commits
 
 
-async def pick_project(client: Client) -> str | None:
-    """With --demo and no --project: the sandbox's first project, so the example runs as is."""
+async def pick_project(client: Client, version: str) -> str | None:
+    """With --demo and no --project: the project the version names (`shop-web@1.4.2` → shop-web, the
+    convention Sentry's own tooling uses), else the sandbox's first project, so the example runs as is."""
     result = await client.call_tool("list_projects", {})
     projects = (result.structured_content or {}).get("projects") or []
+    named = version.partition("@")[0] if "@" in version else None
+    for project in projects:
+        if named and named in (project.get("slug"), project.get("name")):
+            return project.get("slug") or project["id"]
     return (projects[0].get("slug") or projects[0]["id"]) if projects else None
 
 
@@ -81,7 +88,7 @@ async def run(opts: argparse.Namespace) -> int:
     async with Client(params) as client:
         project = opts.project or os.environ.get("SENTRY_PROJECT")
         if project is None and "--demo" in params.args:
-            project = await pick_project(client)
+            project = await pick_project(client, opts.version)
         args: dict[str, Any] = {"version": opts.version, "commits": commits}
         if project:
             args["project"] = project
@@ -113,7 +120,9 @@ async def run(opts: argparse.Namespace) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="Register a release, its commits and a deploy via stacklens.")
-    ap.add_argument("version", help="release version, e.g. shop@1.4.2")
+    ap.add_argument(
+        "version", help="release version, e.g. shop-web@1.4.2 (with --demo, the project before the @)"
+    )
     ap.add_argument("--project", help="project slug or id (default: SENTRY_PROJECT)")
     ap.add_argument("--environment", help="record a deploy to this environment, e.g. production")
     ap.add_argument("--deploy-name", help="deploy name (default: the version)")

@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
+GIT_URL = "git+https://github.com/stacklens/stacklens"
 TOKEN_VARS = ("SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "JENTRY_AUTH_TOKEN")
 
 
@@ -32,7 +33,8 @@ def server_params(demo: bool, backend: str | None) -> StdioServerParameters:
         return StdioServerParameters(command=sys.executable, args=["-m", "stacklens", *args], env=env)
     if shutil.which("stacklens"):
         return StdioServerParameters(command="stacklens", args=args, env=env)
-    return StdioServerParameters(command="uvx", args=["stacklens", *args], env=env)
+    # not installed here: uv runs it from the git repository (stacklens is not on PyPI yet)
+    return StdioServerParameters(command="uvx", args=["--from", GIT_URL, "stacklens", *args], env=env)
 
 
 def real_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:

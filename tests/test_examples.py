@@ -135,6 +135,27 @@ def test_ci_release_with_given_commits_and_deploy(backend: str) -> None:
     assert "  deploy to production: recorded" in lines
 
 
+@pytest.mark.parametrize("backend", ["sentry", "jentry"])
+def test_ci_release_readme_command_lands_in_the_project_the_readme_names(backend: str) -> None:
+    # the README's own command, with --demo: the release goes to the project the README says (the version's)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"python examples/ci_release\.py (\S+) --environment production", readme)
+    assert match, "the README shows ci_release.py"
+    version = match.group(1)
+    project = version.partition("@")[0]
+    assert f"`{version}` → `{project}`" in readme
+    done = run_example(
+        "ci_release.py", version, "--environment", "production", "--demo", "--backend", backend,
+        "--commit", "a1b2c3d4e5:Fix the cart total",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"release {version} ({project}): created"
+    other = run_example(
+        "ci_release.py", "checkout-api@2.0.0", "--demo", "--backend", backend, "--commit", "abc1234:x"
+    )
+    assert other.stdout.splitlines()[0] == "release checkout-api@2.0.0 (checkout-api): created", other.stderr
+
+
 def test_ci_release_reads_git_log() -> None:
     if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode != 0:
         pytest.skip("not a git checkout")
@@ -162,8 +183,15 @@ def _servers(name: str) -> dict[str, Any]:
 def test_client_config_starts_stacklens(name: str) -> None:
     servers = _servers(name)
     entry = servers["stacklens"]
-    assert entry["command"] == "uvx" and entry["args"][0] == "stacklens"
-    parser().parse_args(entry["args"][1:])  # flags the CLI accepts (argparse exits on a bad one)
+    # what works before any PyPI release: the installed console script, or uvx from the git repository
+    # (tests/test_install.py runs each of them)
+    if entry["command"] == "uvx":
+        assert entry["args"][:3] == ["--from", "git+https://github.com/stacklens/stacklens", "stacklens"]
+        flags = entry["args"][3:]
+    else:
+        assert Path(entry["command"]).is_absolute() and Path(entry["command"]).name == "stacklens"
+        flags = entry["args"]
+    parser().parse_args(flags)  # flags the CLI accepts (argparse exits on a bad one)
     assert set(entry["env"]) <= DESIGN_ENV
     assert set(entry["env"]) & TOKEN_VARS, "a token variable"
     for var in TOKEN_VARS & set(entry["env"]):

@@ -115,8 +115,9 @@ def _http_only(args: argparse.Namespace) -> None:
         if used
     ]
     if ignored:
+        they = "they apply" if len(ignored) > 1 else "it applies"
         print(
-            f"stacklens: warning: {', '.join(ignored)} ignored: they apply to --transport http only (serving stdio)",
+            f"stacklens: warning: {', '.join(ignored)} ignored: {they} to --transport http only (serving stdio)",
             file=sys.stderr,
             flush=True,
         )
@@ -205,9 +206,7 @@ def _main(args: argparse.Namespace, guard: _StdoutToStderr | None) -> None:
 
 
 def serve_http(mcp, settings, allowed_hosts: list[str]) -> None:  # type: ignore[no-untyped-def]
-    import uvicorn
-
-    from stacklens.httpapp import build_http_app
+    from stacklens.httpapp import build_http_app, serve
 
     app = build_http_app(mcp, settings, allowed_hosts)
     if settings.host not in ("127.0.0.1", "localhost", "::1") and settings.http_token is None:
@@ -220,6 +219,4 @@ def serve_http(mcp, settings, allowed_hosts: list[str]) -> None:  # type: ignore
             "serving on all interfaces, but only loopback Host headers are accepted (DNS-rebinding "
             "protection): pass --allowed-host with the name or IP clients use, or they get 421"
         )
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False
-    )
+    serve(app, settings)  # prints the URL it listens on (the real port with --port 0) to stderr

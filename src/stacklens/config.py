@@ -207,7 +207,11 @@ def resolve(
         except ValueError:
             raise ConfigError("STACKLENS_TIMEOUT must be a number of seconds, e.g. 30") from None
     if not 0 < timeout <= 600:
-        raise ConfigError("the timeout must be between 0 and 600 seconds (STACKLENS_TIMEOUT / --timeout)")
+        # 0 reads like "no timeout" elsewhere; here every request is bounded, so say what is accepted
+        raise ConfigError(
+            f"timeout {timeout:g} s is out of range (STACKLENS_TIMEOUT / --timeout): give seconds above 0 "
+            "and at most 600, e.g. 30 (the default); there is no unlimited setting"
+        )
 
     if port is not None and not 0 <= port <= 65535:
         raise ConfigError(f"--port {port} is not a TCP port: use 1–65535 (0 picks a free one)")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import socket
+import sys
 
+import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -42,9 +45,10 @@ class BearerGate:
                 {
                     "type": "http.response.start",
                     "status": 401,
+                    # No WWW-Authenticate: MCP clients read a Bearer challenge on 401 as "this server uses
+                    # OAuth" and start a discovery/login flow this static token has no part in.
                     "headers": [
                         (b"content-type", b"application/json"),
-                        (b"www-authenticate", b'Bearer realm="stacklens"'),
                         (b"content-length", str(len(body)).encode()),
                     ],
                 }
@@ -83,3 +87,28 @@ def build_http_app(mcp: MCPServer, settings: Settings, allowed_hosts: list[str] 
     if settings.http_token is not None:
         app = BearerGate(app, settings.http_token.get_secret_value())
     return app
+
+
+def listening_url(host: str, sock: socket.socket) -> str:
+    """The /mcp URL of a bound socket: its real port (what `--port 0` picked), the host as configured."""
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/mcp"
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn, saying on stderr where it listens once the socket is bound (stdout stays free)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        bound = [s for server in getattr(self, "servers", []) for s in server.sockets]
+        if bound:
+            url = listening_url(self.config.host, bound[0])
+            print(f"stacklens: serving streamable HTTP at {url}", file=sys.stderr, flush=True)
+
+
+def serve(app: ASGIApp, settings: Settings) -> None:
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False
+    )
+    _AnnouncingServer(config).run()
