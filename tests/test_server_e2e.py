@@ -341,3 +341,17 @@ async def test_project_by_name_or_json_number(sandbox, sandbox_url, backend):
     assert {p for r in releases.structured_content["releases"] for p in r["projects"]} == {"checkout-api"}
     assert bad.is_error and "invalid project" in text_of(bad)
     assert unknown.is_error and "not found" in text_of(unknown) and "checkout-api" in text_of(unknown)
+
+
+@pytest.mark.parametrize("backend", DEMO_BACKENDS)
+async def test_resources_list_offers_the_recent_unresolved_issues(sandbox, sandbox_url, backend):
+    async with inproc(backend, sandbox_url) as client:
+        listed = (await client.list_resources()).resources
+        assert 0 < len(listed) <= 10
+        assert all(
+            str(r.uri).startswith(f"{backend}://issues/") and r.mime_type == "text/markdown" for r in listed
+        )
+        first = await client.read_resource(listed[0].uri)
+        assert first.contents[0].text.startswith("## ")
+        sandbox.inject(r"/issues/?$", status=401, body='{"detail": "expired"}', times=None)
+        assert (await client.list_resources()).resources == []  # best effort: no error at connect

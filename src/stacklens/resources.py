@@ -4,12 +4,18 @@ from collections.abc import Awaitable, Callable
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.types import Resource
 
 from stacklens.backends.base import Backend
+from stacklens.models import IssuePage
+from stacklens.query import IssueFilter
 from stacklens.refs import check_event_id, parse_issue_ref
 from stacklens.render import records
 from stacklens.render.event import render_event
-from stacklens.tools.base import ToolEnv, call
+from stacklens.tools.base import ToolEnv, app_state, call
+
+RECENT_ISSUES = 10  # how many issues resources/list offers
+RESOURCE_LIST_SECONDS = 5.0  # resources/list is called at connect by some clients: never hold it long
 
 
 async def _read(ctx: Context, work: Callable[[Backend], Awaitable[str]]) -> str:
@@ -62,3 +68,27 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
             return render_event(event)[0]
 
         return await _read(ctx, work)
+
+
+async def recent_issue_resources(ctx: Context) -> list[Resource]:
+    """The newest unresolved issues as concrete resources, so a client's resource picker shows something real."""
+    scheme = app_state(ctx).settings.descriptor.scheme
+
+    async def work(b: Backend) -> IssuePage:
+        return await b.search_issues(IssueFilter.build(status="unresolved", limit=RECENT_ISSUES))
+
+    page = await call(ctx, work)
+    listed = []
+    for issue in page.issues:
+        name = issue.short_id or issue.id
+        facts = [f for f in (issue.level, f"{issue.count} events" if issue.count is not None else None) if f]
+        listed.append(
+            Resource(
+                uri=f"{scheme}://issues/{issue.id}",
+                name=name,
+                title="".join(c for c in (issue.title or name) if c.isprintable())[:120],
+                description=" · ".join(facts) or None,
+                mime_type="text/markdown",
+            )
+        )
+    return listed

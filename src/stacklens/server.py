@@ -4,24 +4,28 @@ the upstream HTTP client (and, with --demo, the in-process sandbox) and closes i
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal, cast
 
+import anyio
 import httpx
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import Tool
+from mcp.types import ListResourcesResult, Tool
 from pydantic import ValidationError
 
 from stacklens import __version__, prompts, resources
 from stacklens.backends import make_backend
 from stacklens.config import Settings
 from stacklens.http import Upstream
+from stacklens.resources import RESOURCE_LIST_SECONDS, recent_issue_resources
 from stacklens.schema import compact_output_schema, compact_schema
 from stacklens.tools import WRITE_TOOLS, ToolEnv, selected
 from stacklens.tools.base import AppState, validation_message
 
+log = logging.getLogger("stacklens")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 INSTRUCTIONS = (
     "stacklens reads and triages errors in {label}. Start with search_issues (natural filters; it shows the "
@@ -85,6 +89,18 @@ class StacklensServer(MCPServer):
             if isinstance(exc.__cause__, ValidationError) and not isinstance(exc, UnexpectedToolError):
                 raise ToolError(f"{name}: {validation_message(exc.__cause__)}") from exc.__cause__
             raise
+
+    async def _handle_list_resources(self, ctx: Any, params: Any) -> ListResourcesResult:
+        """resources/list: the most recent unresolved issues, each as its `{scheme}://issues/{id}` resource
+        (templates cover the rest). Best effort: a slow or refusing upstream gives an empty list, not an error."""
+        context = Context(request_context=ctx, mcp_server=self, input_params=params)
+        try:
+            with anyio.fail_after(RESOURCE_LIST_SECONDS):
+                listed = await recent_issue_resources(context)
+        except (ToolError, TimeoutError):
+            log.info("resources/list: no recent issues listed", exc_info=True)
+            listed = []
+        return ListResourcesResult(resources=[*await self.list_resources(), *listed])
 
     async def list_tools(self) -> list[Tool]:
         if self._compact_tools is None:
