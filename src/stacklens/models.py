@@ -127,13 +127,21 @@ class IssueChange(Model):
 
 
 class UpdateOutcome(Model):
+    """ok false: the change failed (error says why). ok true: the upstream accepted it; `confirmed` false when
+    its answer did not show the new values (sent, not confirmed: read the issue to check)."""
+
     issue: str
     ok: bool
+    confirmed: bool = True
     status: Text = None
     assignee: Text = None
     bookmarked: bool | None = None
     seen: bool | None = None
     error: Text = None
+
+    @classmethod
+    def unconfirmed(cls, issue: str, why: str) -> UpdateOutcome:
+        return cls(issue=issue, ok=True, confirmed=False, error=why)
 
 
 class UpdateResult(Model):
@@ -198,6 +206,7 @@ class ReleaseSpec(Model):
 class DeployOutcome(Model):
     environment: str
     ok: bool
+    confirmed: bool = True  # false: accepted, but the answer did not show the deploy
     id: Text = None
     error: Text = None
 
@@ -205,6 +214,7 @@ class DeployOutcome(Model):
 class ReleaseCreated(Model):
     version: str
     project: Text = None
+    confirmed: bool = True  # false: accepted, but the answer did not show the release
     already_existed: bool = False
     commits: Count = None
     deploys: list[DeployOutcome] = Field(default_factory=list)

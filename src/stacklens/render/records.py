@@ -141,11 +141,16 @@ def render_tag_values(tv: TagValues) -> str:
 
 
 def render_update(result: UpdateResult) -> str:
-    ok = sum(1 for o in result.outcomes if o.ok)
-    lines = [f"Updated {ok} of {len(result.outcomes)} issue(s):"]
+    ok = sum(1 for o in result.outcomes if o.ok and o.confirmed)
+    sent = sum(1 for o in result.outcomes if o.ok and not o.confirmed)
+    head = f"Updated {ok} of {len(result.outcomes)} issue(s)"
+    lines = [head + (f" ({sent} sent, not confirmed)" if sent else "") + ":"]
     for o in result.outcomes:
         if not o.ok:
             lines.append(f"- {o.issue}: FAILED — {flat(o.error, 300)}")
+            continue
+        if not o.confirmed:
+            lines.append(f"- {o.issue}: sent, not confirmed — {flat(o.error, 300)}")
             continue
         facts = []
         if o.status:
@@ -200,12 +205,16 @@ def render_releases(rl: ReleaseList) -> str:
 
 def render_release_created(rc: ReleaseCreated) -> str:
     verb = "already existed (updated)" if rc.already_existed else "created"
+    if not rc.confirmed:
+        verb = "sent, not confirmed (the answer does not show it)"
     where = f" in project `{rc.project}`" if rc.project else ""
     lines = [f"Release {code(rc.version, 200)} {verb}{where}."]
     if rc.commits is not None:
         lines.append(f"- commits: {rc.commits}")
     for d in rc.deploys:
-        if d.ok:
+        if d.ok and not d.confirmed:
+            lines.append(f"- deploy to {code(d.environment, 60)}: sent, not confirmed")
+        elif d.ok:
             lines.append(
                 f"- deploy to {code(d.environment, 60)}: recorded" + (f" (id {d.id})" if d.id else "")
             )

@@ -52,6 +52,7 @@ from stacklens.backends.jentry.releases import merge_releases, release_body
 from stacklens.backends.jentry.scan import scan, scan_page_size, search_notes
 from stacklens.backends.jentry.writes import outcome, update_body
 from stacklens.backends.json import Json
+from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, StacklensError, UpstreamError
@@ -368,9 +369,15 @@ class JentryBackend:
             try:
                 call = self._call("PATCH", path, json_body=body, scope=ISSUE_WRITE)
                 reply = await self._on_issue(ref, call)
-                result = outcome(str(ref), body, _dict(unwrap(reply.data)))
             except StacklensError as exc:  # one failure never hides the others' outcome
-                result = UpdateOutcome(issue=str(ref), ok=False, error=str(exc))
+                result = failed_or_unconfirmed(str(ref), exc)
+            else:
+                try:
+                    result = outcome(str(ref), body, _dict(unwrap(reply.data)))
+                except Exception:  # an answer we cannot read: the PATCH was accepted all the same
+                    result = UpdateOutcome.unconfirmed(
+                        str(ref), "Jentry accepted the change; its answer was unreadable"
+                    )
             done[0] += 1
             await progress(done[0], len(refs), f"issue {ref}: {'updated' if result.ok else 'failed'}")
             return result
@@ -445,11 +452,27 @@ class JentryBackend:
         recorded = _int(data.get("deploys"))
         if recorded is not None and recorded != len(spec.deploys):
             notes.append(f"Jentry reports {recorded} deploy(s) recorded for {len(spec.deploys)} sent")
+        confirmed = _str(data.get("version")) == version
+        if not confirmed:
+            notes.append("Jentry accepted the release but its answer does not show it: sent, not confirmed")
+        commits = _int(data.get("commits"))
+        if spec.commits and commits is None:
+            notes.append(f"{len(spec.commits)} commit(s) sent; the answer does not say how many were stored")
+        deploys_seen = recorded == len(spec.deploys)  # Jentry counts deploys; it has no per-deploy answer
         return ReleaseCreated(
-            version=_str(data.get("version")) or version,
+            version=version,
             project=target.slug or target.name or target.id,
-            commits=_int(data.get("commits")) if _int(data.get("commits")) is not None else len(spec.commits),
-            deploys=[DeployOutcome(environment=d.environment.strip(), ok=True) for d in spec.deploys],
+            confirmed=confirmed,
+            commits=commits,
+            deploys=[
+                DeployOutcome(
+                    environment=d.environment.strip(),
+                    ok=True,
+                    confirmed=deploys_seen,
+                    error=None if deploys_seen else "sent, not confirmed",
+                )
+                for d in spec.deploys
+            ],
             notes=notes,
         )
 

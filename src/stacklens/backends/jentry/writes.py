@@ -69,10 +69,15 @@ def outcome(issue: str, body: JsonObject, data: JsonObject) -> UpdateOutcome:
     """What Jentry confirmed for the fields sent; a contradiction is a failure, not a success."""
     out = UpdateOutcome(issue=issue, ok=True)
     problems: list[str] = []
+    unseen: list[str] = []  # fields sent that the answer does not show
     if "status" in body:
         out.status = _str(data.get("status"))
+        if out.status is None:
+            unseen.append("status")
         if out.status is not None and out.status != body["status"]:
             problems.append(f"Jentry reports status {out.status}, not {body['status']}")
+    if "assigneeUserId" in body and "assigneeUserId" not in data:
+        unseen.append("assignee")
     if "assigneeUserId" in body and "assigneeUserId" in data:
         got = _int(data.get("assigneeUserId"))
         out.assignee = str(got) if got is not None else "none"
@@ -80,4 +85,7 @@ def outcome(issue: str, body: JsonObject, data: JsonObject) -> UpdateOutcome:
             problems.append(f"Jentry reports assignee {out.assignee}")
     if problems:
         out.ok, out.error = False, "; ".join(problems)
+    elif unseen:
+        out.confirmed = False
+        out.error = f"Jentry accepted the change but its answer does not show the new {', '.join(unseen)}"
     return out

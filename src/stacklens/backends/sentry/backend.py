@@ -15,6 +15,7 @@ import anyio
 
 from stacklens.backends.base import Progress, no_progress
 from stacklens.backends.json import Json, JsonObject
+from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
 from stacklens.backends.sentry.mapping import (
     _dict,
@@ -56,7 +57,6 @@ from stacklens.models import (
     ReleaseList,
     ReleaseSpec,
     TagValues,
-    UpdateOutcome,
     UpdateResult,
 )
 from stacklens.query import IssueFilter
@@ -286,7 +286,7 @@ class SentryBackend:
                 call = self._request("PUT", self._issue_path(ref), json_body=body, scope="event:write")
                 reply = await self._on_issue(ref, call)
             except UpstreamError as exc:
-                return UpdateResult(outcomes=[UpdateOutcome(issue=str(ref), ok=False, error=str(exc))])
+                return UpdateResult(outcomes=[failed_or_unconfirmed(str(ref), exc)])
             await progress(1, 1, f"issue {ref} updated")
             return UpdateResult(outcomes=[outcome(str(ref), change, _dict(reply.data))])
         return await self._bulk_update(refs, change, body, progress)
@@ -353,15 +353,17 @@ class SentryBackend:
         for done, (project, members) in enumerate(groups.items()):
             await progress(done, total, f"project {project}: updating {len(members)} issue(s)")
             ids = list(dict.fromkeys(ident for _, ident in members))
-            path = f"/projects/{self._org_seg}/{segment(project)}/issues/"
             try:
+                # The project slug came from the upstream: checked like any path value, per group, so an odd
+                # one fails only its own issues.
+                path = f"/projects/{self._org_seg}/{segment(project)}/issues/"
                 reply = await self._request(
                     "PUT", path, params=[("id", i) for i in ids], json_body=body, scope="event:write"
                 )
-            except UpstreamError as exc:
+            except (UpstreamError, InvalidInput) as exc:
                 # One failed project must not hide the others' success: record and go on.
                 for value, _ in members:
-                    outcomes[value] = UpdateOutcome(issue=value, ok=False, error=str(exc))
+                    outcomes[value] = failed_or_unconfirmed(value, exc)
                 continue
             for value, _ in members:
                 outcomes[value] = bulk_outcome(value, change, reply)
@@ -413,12 +415,18 @@ class SentryBackend:
                 *(["the deploys below were added to it"] if spec.deploys else []),
             ]
             notes.append("the release already existed (208)" + (": " + " and ".join(did) if did else ""))
+        confirmed = _str(data.get("version")) == version
+        if not confirmed:
+            notes.append("Sentry accepted the release but its answer does not show it: sent, not confirmed")
         commit_count = data.get("commitCount")
+        if spec.commits and commit_count is None:
+            notes.append(f"{len(spec.commits)} commit(s) sent; the answer does not say how many were stored")
         result = ReleaseCreated(
-            version=_str(data.get("version")) or version,
+            version=version,
             project=slug,
+            confirmed=confirmed,
             already_existed=existed,
-            commits=commit_count if commit_count is not None else (len(spec.commits) or None),
+            commits=commit_count,
             notes=notes,
         )
         for deploy in spec.deploys:
@@ -432,7 +440,12 @@ class SentryBackend:
             reply = await self._request("POST", path, json_body=body, scope="project:write")
         except UpstreamError as exc:
             return DeployOutcome(environment=environment, ok=False, error=str(exc))
-        return DeployOutcome(environment=environment, ok=True, id=_str(_dict(reply.data).get("id")))
+        ident = _str(_dict(reply.data).get("id"))
+        if ident is None:  # accepted, yet nothing in the answer shows a deploy was stored
+            return DeployOutcome(
+                environment=environment, ok=True, confirmed=False, error="sent, not confirmed"
+            )
+        return DeployOutcome(environment=environment, ok=True, id=ident)
 
     # --- audit ------------------------------------------------------------------------------------
 

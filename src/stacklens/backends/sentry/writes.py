@@ -27,12 +27,17 @@ def outcome(issue: str, change: IssueChange, data: JsonObject) -> UpdateOutcome:
     """What the upstream confirmed for the fields asked; a contradiction is a failure, not a success."""
     out = UpdateOutcome(issue=issue, ok=True)
     problems: list[str] = []
+    unseen: list[str] = []  # fields asked for that the answer does not show
     wanted_status = change.status or ("ignored" if change.ignore_minutes or change.ignore_count else None)
     if wanted_status:
         out.status = _confirmed_status(data)
+        if out.status is None:
+            unseen.append("status")
         accepted = {wanted_status} | ({"resolved"} if wanted_status == "resolved_in_next_release" else set())
         if out.status is not None and out.status not in accepted:
             problems.append(f"Sentry reports status {out.status}, not {wanted_status}")
+    if change.assignee is not None and "assignedTo" not in data:
+        unseen.append("assignee")
     if change.assignee is not None and "assignedTo" in data:
         out.assignee = assignee_text(data.get("assignedTo")) or "none"
         if change.assignee.lower() == "none" and out.assignee != "none":
@@ -41,15 +46,22 @@ def outcome(issue: str, change: IssueChange, data: JsonObject) -> UpdateOutcome:
             problems.append("Sentry left the issue unassigned")
     if change.bookmarked is not None:
         out.bookmarked = _bool(data.get("isBookmarked"))
+        if out.bookmarked is None:
+            unseen.append("bookmark")
         if out.bookmarked is not None and out.bookmarked != change.bookmarked:
             problems.append(f"bookmark is {out.bookmarked}")
     if change.seen is not None:
         out.seen = _bool(data.get("hasSeen"))
+        if out.seen is None:
+            unseen.append("seen")
         if out.seen is not None and out.seen != change.seen:
             problems.append(f"seen is {out.seen}")
     if problems:
         out.ok = False
         out.error = "; ".join(problems)
+    elif unseen:
+        out.confirmed = False
+        out.error = f"Sentry accepted the change but its answer does not show the new {', '.join(unseen)}"
     return out
 
 
@@ -141,12 +153,13 @@ def group_by_project(
 def bulk_outcome(value: str, change: IssueChange, reply: Reply) -> UpdateOutcome:
     """One issue's outcome from the answer of its project's bulk PUT."""
     data = reply.data
-    if not isinstance(data, dict) or reply.status == 204:
-        said = "no content" if reply.status == 204 else "no changed fields"
+    if reply.status == 204:  # Sentry's answer when the ids matched no issue of the project
         return UpdateOutcome(
-            issue=value,
-            ok=False,
-            error=f"Sentry matched no issue to update ({reply.status}, {said})",
+            issue=value, ok=False, error="Sentry matched no issue to update (204, no content)"
+        )
+    if not isinstance(data, dict) or not data:
+        return UpdateOutcome.unconfirmed(
+            value, f"Sentry answered {reply.status} without the changed fields: read the issue to check"
         )
     return outcome(value, change, data)
 
