@@ -7,19 +7,21 @@ Read-only tests share one fed project (`shop`); tests that change state make the
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import sentry_sdk
-from tests.mcp_helpers import inproc_env, stdio, text_of
+from mcp import Client, StdioServerParameters
+from tests.mcp_helpers import inproc_env, subprocess_env, text_of
 
 from bugsink_server import BugsinkProject, BugsinkServer
 
 if TYPE_CHECKING:
-    from mcp import Client
     from sentry_sdk._types import Event
 
 pytestmark = pytest.mark.anyio
@@ -446,10 +448,30 @@ async def test_backend_methods_without_a_tool(
 async def test_stdio_picks_bugsink_from_its_token(bugsink: BugsinkServer, shop: Shop) -> None:
     """As a user configures it: BUGSINK_URL + BUGSINK_AUTH_TOKEN only (auto), the real process over stdio."""
     env = {"BUGSINK_URL": bugsink.url, "BUGSINK_AUTH_TOKEN": bugsink.token, "NETRC": "/dev/null"}
-    async with stdio(env) as client:
+    script = Path(sys.executable).parent / "stacklens"  # the console script users start
+    params = StdioServerParameters(command=str(script), args=[], env=subprocess_env(env))
+    async with Client(params) as client:
         result = await client.call_tool("get_latest_event", {"issue": shop.chained["friendly_id"]})
     shown = text_of(result)
     assert not result.is_error, shown
     assert "ConfigError" in shown
     for secret in (bugsink.token, SECRET_PASSWORD, SECRET_QUERY_TOKEN):
         assert secret not in shown
+
+
+async def test_token_errors_name_the_variable_and_the_capability(
+    bugsink: BugsinkServer, scratch: BugsinkProject
+) -> None:
+    issue = _fresh_issue(bugsink, scratch)
+    reader = bugsink.create_token("issues:read", "events:read", "projects:read")
+    async with inproc_env(_env(bugsink, BUGSINK_AUTH_TOKEN=reader)) as client:
+        run = Recorder(client, bugsink)
+        done = await run("update_issue", {"issue": issue["id"], "status": "resolved"}, ok=False)
+        assert "Updated 0 of 1" in text_of(done) and "issues:triage" in text_of(done)
+    assert not _state(bugsink, issue["id"])["is_resolved"]
+    wrong = "0" * 40
+    async with inproc_env(_env(bugsink, BUGSINK_AUTH_TOKEN=wrong)) as client:
+        result = await client.call_tool("list_projects", {})
+    assert result.is_error and "BUGSINK_AUTH_TOKEN" in text_of(result) and "401" in text_of(result)
+    assert wrong not in text_of(result) and reader not in "".join(run.outputs)
+    run.assert_clean()

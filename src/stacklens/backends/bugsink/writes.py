@@ -59,13 +59,9 @@ def actions_for(current: dict[str, Any], status: str, minutes: int | None) -> li
     resolved, muted = current.get("is_resolved") is True, current.get("is_muted") is True
     by_next = current.get("is_resolved_by_next_release") is True
     if status == "resolved":
-        return (
-            []
-            if resolved and not by_next
-            else [("reopen", None), ("resolve", None)]
-            if by_next
-            else [("resolve", None)]
-        )
+        if by_next:  # resolved, but only by the next release: reopen, then resolve for good
+            return [("reopen", None), ("resolve", None)]
+        return [] if resolved else [("resolve", None)]
     if status == "resolved_in_next_release":
         if resolved and by_next:
             return []
