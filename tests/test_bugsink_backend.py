@@ -269,6 +269,8 @@ async def test_events_match_bugsink(bugsink: BugsinkServer, shop: Shop) -> None:
         assert oldest.structured_content["id"] == newest_first[-1]
         one = await run("get_event", {"issue": issue, "event_id": newest_first[1], "frames": "all"})
         assert one.structured_content["id"] == newest_first[1]
+        by_bugsink_id = await run("get_event", {"issue": issue, "event_id": rows[2]["id"]})  # its own UUID
+        assert by_bugsink_id.structured_content["id"] == newest_first[2]
         prod = await run("get_latest_event", {"issue": issue, "environment": "production"})
         assert prod.structured_content["id"] == newest_first[1]
 
@@ -432,6 +434,13 @@ async def test_backend_methods_without_a_tool(
         ref = parse_issue_ref(shop.chained["friendly_id"], "bugsink")
         recent = await backend.recent_events(ref, limit=5)
         assert [e.id for e in recent] == list(reversed(shop.chained_events))
+        windowed = await backend.list_issue_events(ref, limit=2, period="1h")
+        assert [e.id for e in windowed.events] == list(reversed(shop.chained_events))[:2]
+        assert windowed.next_cursor and any("client-side" in n for n in windowed.notes)
+        rest = await backend.list_issue_events(ref, limit=2, period="1h", cursor=windowed.next_cursor)
+        assert [e.id for e in rest.events] == shop.chained_events[:1] and rest.next_cursor is None
+        with pytest.raises(NotSupported):
+            await backend.list_issue_events(ref, query="release:shop@1.0.0")
         staging = await backend.recent_events(ref, environment="staging")
         assert [e.id for e in staging] == shop.chained_events[-1:]
         for call in (backend.release_commits("shop@1.0.0"), backend.release_deploys("shop@1.0.0")):

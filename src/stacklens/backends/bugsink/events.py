@@ -123,6 +123,35 @@ class Events:
             raise missing
         return detail
 
+    async def _collect(
+        self, ref: IssueRef, env: str | None, cursor: str | None, limit: int, cut: datetime | None
+    ) -> tuple[list[dict[str, Any]], str | None, bool]:
+        """Up to `limit` rows from `cursor` on, newest first, those before `cut` skipped: (rows, next
+        cursor, paused). The scan ends at the first row *ingested* before `cut` (ingestion order is the
+        list's order; the SDK's own timestamps need not be)."""
+        up, skip = parse_scan_cursor(cursor)
+        taken: list[dict[str, Any]] = []
+        for _ in range(RECENT_PAGES):
+            rows, following = await self._rows(ref, env, up)
+            for index in range(skip, len(rows)):
+                row = rows[index]
+                if cut is not None:
+                    ingested = timestamp(row.get("ingested_at"))
+                    if ingested is not None and ingested < cut:
+                        return taken, None, False
+                    when = timestamp(row.get("timestamp"))
+                    if when is None or when < cut:
+                        continue
+                taken.append(row)
+                if len(taken) == limit:
+                    if index + 1 < len(rows):
+                        return taken, scan_cursor(up, index + 1), False
+                    return taken, scan_cursor(following, 0) if following else None, False
+            if following is None:
+                return taken, None, False
+            up, skip = following, 0
+        return taken, scan_cursor(up, 0), True
+
     async def list_issue_events(
         self,
         ref: IssueRef,
@@ -140,26 +169,16 @@ class Events:
         env = _environment(environment)
         window = parse_window(period, "period")
         cut = window.cutoff(datetime.now(UTC)) if window else None
-        up, skip = parse_scan_cursor(cursor)
-        rows, following = await self._rows(ref, env, up)
-        taken = rows[skip : skip + limit]
+        taken, nxt, paused = await self._collect(ref, env, cursor, limit, cut)
         notes: list[str] = []
-        ended = False
-        if cut is not None:
-            kept = [r for r in taken if (t := timestamp(r.get("timestamp"))) is not None and t >= cut]
-            ended = len(kept) < len(taken)  # newest first: past the first older event, none can match
-            taken = kept
+        if window is not None:
             notes.append(
-                f"period {window.text if window else ''} applied client-side (Bugsink's event list has no time filter)"
+                f"period {window.text} applied client-side (Bugsink's event list has no time filter)"
             )
+        if paused:
+            notes.append(f"scan paused after {RECENT_PAGES} pages of {PAGE_SIZE}: pass next_cursor to go on")
         if env:
             notes.append(f"environment {env!r} filtered by Bugsink (its environment tag)")
-        nxt: str | None = None
-        if not ended:
-            if skip + limit < len(rows):
-                nxt = scan_cursor(up, skip + limit)
-            elif following is not None:
-                nxt = scan_cursor(following, 0)
         details = await self._details(taken)
         events = [summarize_event(to_event(d)) for d in details]
         return EventList(issue=str(ref), events=events, next_cursor=nxt, notes=notes)
