@@ -484,3 +484,36 @@ async def test_token_errors_name_the_variable_and_the_capability(
     assert result.is_error and "BUGSINK_AUTH_TOKEN" in text_of(result) and "401" in text_of(result)
     assert wrong not in text_of(result) and reader not in "".join(run.outputs)
     run.assert_clean()
+
+
+async def test_paging_across_bugsinks_fixed_pages(bugsink: BugsinkServer) -> None:
+    """Bugsink pages at a fixed 250: the cursor taken from its `next` URL walks past the page boundary."""
+    project = bugsink.create_project("Many Releases")
+    api = bugsink.api()
+    # 260 releases in one Django run (~1 s; 260 API posts take ~10 s on a loaded machine)
+    bugsink.django(
+        "from releases.models import Release\n"
+        "for n in range(260):\n"
+        "    Release(project_id=ARG, version=f'v{n:03d}').save()\n",
+        project.id,
+    )
+    expected: list[str] = []
+    url: str | None = "/releases/"
+    params: dict[str, Any] | None = {"project": project.id}
+    while url:
+        page = api.get(url, params=params).json()
+        expected += [r["version"] for r in page["results"]]
+        url, params = page["next"], None
+    assert len(expected) == 260
+    seen: list[str] = []
+    async with inproc_env(_env(bugsink)) as client:
+        run = Recorder(client, bugsink)
+        args: dict[str, Any] = {"project": project.slug, "limit": 100}
+        for _ in range(5):
+            page = (await run("list_releases", args)).structured_content
+            seen += [r["version"] for r in page["releases"]]
+            if not page.get("next_cursor"):
+                break
+            args["cursor"] = page["next_cursor"]
+    assert seen == expected
+    run.assert_clean()
