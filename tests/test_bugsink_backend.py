@@ -182,6 +182,9 @@ async def test_search_issues_matches_bugsink(bugsink: BugsinkServer, shop: Shop)
         assert await ids(sort="events") == by_count and by_count[0] == shop.chained["id"]
         assert await ids(sort="first_seen") == [shop.zero["id"], shop.message["id"], shop.chained["id"]]
 
+        anywhere = (await run("search_issues", {"status": "all", "limit": 100})).structured_content
+        assert [i["id"] for i in anywhere["issues"]] == _bugsink_ids(bugsink, state="all")[:100]
+        assert "project" not in anywhere["query"]
         narrowed = (await run("search_issues", {"project": "storefront", "min_events": 2})).structured_content
         assert [i["id"] for i in narrowed["issues"]] == [shop.chained["id"]]
         assert any("client-side" in n and "events >= 2" in n for n in narrowed["notes"])
@@ -384,6 +387,9 @@ async def test_releases_list_and_create(bugsink: BugsinkServer, shop: Shop) -> N
             for r in bugsink.api().get("/releases/", params={"project": shop.project.id}).json()["results"]
         ]
         assert "shop@3.0.0" in versions and "shop@4.0.0" not in versions
+        merged = (await run("list_releases", {"limit": 100})).structured_content
+        assert {"shop@1.0.0", "shop@2.0.0", "shop@3.0.0"} <= {r["version"] for r in merged["releases"]}
+        assert any("merged from" in n for n in merged["notes"])
         found = (await run("list_releases", {"project": "storefront", "query": "3.0"})).structured_content
         assert [r["version"] for r in found["releases"]] == ["shop@3.0.0"]
     run.assert_clean()
