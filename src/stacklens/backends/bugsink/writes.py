@@ -111,7 +111,18 @@ class Writes:
         for action, body in actions_for(current, status, minutes):
             # Not retried on a broken connection: a second `resolve` would be refused, hiding the first.
             call = self.c.call("POST", f"{path}{action}/", json_body=body, scope=TRIAGE, idempotent=False)
-            record = as_dict((await self.c.on_issue(ref, call)).data)
+            try:
+                record = as_dict((await self.c.on_issue(ref, call)).data)
+            except StacklensError as exc:
+                if not sent:
+                    raise
+                # an earlier step went through: say so, the issue is no longer as it was
+                return UpdateOutcome(
+                    issue=str(ref),
+                    ok=False,
+                    status=_shown(record),
+                    error=f"{action} failed after the issue was already changed to {_shown(record)}: {exc}",
+                )
             sent += 1
         if confirmed(record, status, minutes):
             return UpdateOutcome(issue=str(ref), ok=True, status=_shown(record))
