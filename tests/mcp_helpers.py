@@ -50,6 +50,14 @@ async def inproc(
         yield client
 
 
+@asynccontextmanager
+async def inproc_env(env: dict[str, str], *, read_only: bool = False) -> AsyncIterator[Client]:
+    """Like `inproc`, for a backend configured by a full environment (e.g. BUGSINK_URL + BUGSINK_AUTH_TOKEN)."""
+    settings = resolve({"NETRC": os.devnull, **env}, read_only=read_only)
+    async with Client(build_server(settings)) as client:
+        yield client
+
+
 def subprocess_env(extra: dict[str, str]) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT", "VIRTUAL_ENV")}
     keep.update(extra)

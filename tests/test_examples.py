@@ -16,6 +16,7 @@ import pytest
 from mcp import Client
 
 from mcp_helpers import subprocess_env
+from stacklens.backends import BACKENDS
 from stacklens.cli import parser
 from stacklens.config import resolve
 from stacklens.demo import demo_settings
@@ -24,12 +25,13 @@ from stacklens.server import build_server
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 # DESIGN §1.1's environment variables (tests never read ../shared).
+# The contract's variables: the general ones, and each registered backend's own.
+TOKEN_VARS = {var for d in BACKENDS.values() for var in d.token_vars}
 DESIGN_ENV = {
-    "STACKLENS_BACKEND", "SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT", "SENTRY_URL",
-    "JENTRY_URL", "JENTRY_AUTH_TOKEN", "JENTRY_USER_ID", "STACKLENS_READ_ONLY", "STACKLENS_TIMEOUT",
-    "STACKLENS_HTTP_TOKEN",
+    "STACKLENS_BACKEND", "SENTRY_PROJECT", "STACKLENS_READ_ONLY", "STACKLENS_TIMEOUT", "STACKLENS_HTTP_TOKEN",
+    *TOKEN_VARS,
+    *(v for d in BACKENDS.values() for v in (d.url_var, *d.org_vars, d.user_id_var) if v),
 }  # fmt: skip
-TOKEN_VARS = {"SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "JENTRY_AUTH_TOKEN"}
 
 
 def run_example(script: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from stacklens import __version__
+from stacklens.backends import BACKENDS
 from stacklens.cli import parser
 from stacklens.config import resolve
 
@@ -19,21 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
 
 # DESIGN §1.1's environment variables, copied here on purpose: tests never read ../shared.
+# The contract's variables (DESIGN §1.1): the general ones, and each registered backend's own.
 DESIGN_ENV = {
-    "STACKLENS_BACKEND",
-    "SENTRY_AUTH_TOKEN",
-    "SENTRY_ACCESS_TOKEN",
-    "SENTRY_ORG",
-    "SENTRY_PROJECT",
-    "SENTRY_URL",
-    "JENTRY_URL",
-    "JENTRY_AUTH_TOKEN",
-    "JENTRY_USER_ID",
-    "STACKLENS_READ_ONLY",
-    "STACKLENS_TIMEOUT",
-    "STACKLENS_HTTP_TOKEN",
-}
-SECRETS = {"SENTRY_AUTH_TOKEN", "SENTRY_ACCESS_TOKEN", "JENTRY_AUTH_TOKEN", "STACKLENS_HTTP_TOKEN"}
+    "STACKLENS_BACKEND", "SENTRY_PROJECT", "STACKLENS_READ_ONLY", "STACKLENS_TIMEOUT", "STACKLENS_HTTP_TOKEN",
+    *(v for d in BACKENDS.values() for v in (*d.token_vars, d.url_var, *d.org_vars, d.user_id_var) if v),
+}  # fmt: skip
+SECRETS = {"STACKLENS_HTTP_TOKEN", *(v for d in BACKENDS.values() for v in d.token_vars)}
 INPUT_FORMATS = {"string", "number", "boolean", "filepath"}
 # Keys the 2025-12-11 schema defines for each object; anything else is a typo the registry would reject.
 SERVER_KEYS = {"$schema", "_meta", "name", "title", "description", "version", "websiteUrl", "repository",
@@ -146,16 +138,17 @@ def test_flags_parse_as_the_manifest_says(package: dict[str, Any]) -> None:
 
 def test_environment_choices_and_defaults_are_accepted(package: dict[str, Any]) -> None:
     # A client may set every variable to its default or leave it empty: both must start the server.
-    base = {"SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o", "JENTRY_AUTH_TOKEN": "j"}
+    base = {
+        "SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o", "JENTRY_AUTH_TOKEN": "j",
+        "BUGSINK_AUTH_TOKEN": "b", "BUGSINK_URL": "https://bugsink.example",
+    }  # fmt: skip
     for var in package["environmentVariables"]:
         if var["isSecret"] or var["name"] in base:
             continue
         values = [""] + ([var["default"]] if "default" in var else []) + var.get("choices", [])
         for value in values:
             settings = resolve({**base, var["name"]: value})
-            chosen = (
-                value if var["name"] == "STACKLENS_BACKEND" and value in ("sentry", "jentry") else "sentry"
-            )
+            chosen = value if var["name"] == "STACKLENS_BACKEND" and value in BACKENDS else "sentry"
             assert settings.backend == chosen, (var["name"], value)
             assert not settings.read_only, (var["name"], value)
 
