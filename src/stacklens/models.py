@@ -11,17 +11,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from stacklens import lenient
 from stacklens.lenient import timestamp as lenient_time  # its home is stacklens.lenient now
 
 
 def _lenient_int(value: Any) -> int | None:
-    """Sentry sends counts as strings ("1284"); some instances send null."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return None
+    """Sentry sends counts as strings ("1284"); some instances send null; a damaged count (`-1`, `1e400`,
+    `"Infinity"`, NaN, a 400-digit int) is unknown, never a crash or `inf`."""
+    return lenient.count(value)
 
 
 def _lenient_str(value: Any) -> str | None:
@@ -37,6 +34,8 @@ def _lenient_str(value: Any) -> str | None:
 Time = Annotated[datetime | None, BeforeValidator(lenient_time)]
 Count = Annotated[int | None, BeforeValidator(_lenient_int)]
 Text = Annotated[str | None, BeforeValidator(_lenient_str)]
+# A figure (a percentage): finite or unknown (`1e400` parses as inf, and `inf%` is no figure).
+Number = Annotated[float | None, BeforeValidator(lenient.number)]
 
 
 class Model(BaseModel):
@@ -141,9 +140,9 @@ class UpdateResult(Model):
 
 
 class ReleaseHealth(Model):
-    crash_free_sessions: float | None = None
-    crash_free_users: float | None = None
-    adoption: float | None = None
+    crash_free_sessions: Number = None
+    crash_free_users: Number = None
+    adoption: Number = None
     sessions: Count = None
 
 
