@@ -34,8 +34,15 @@ def _lenient_str(value: Any) -> str | None:
 Time = Annotated[datetime | None, BeforeValidator(lenient_time)]
 Count = Annotated[int | None, BeforeValidator(_lenient_int)]
 Text = Annotated[str | None, BeforeValidator(_lenient_str)]
-# A figure (a percentage): finite or unknown (`1e400` parses as inf, and `inf%` is no figure).
-Number = Annotated[float | None, BeforeValidator(lenient.number)]
+
+
+def _percent(value: Any) -> float | None:
+    """A percentage: finite and within 0–100, else unknown (`1e400` parses as inf; `inf%`, `-1%` are damage)."""
+    found = lenient.number(value)
+    return found if found is not None and 0 <= found <= 100 else None
+
+
+Percent = Annotated[float | None, BeforeValidator(_percent)]
 
 
 class Model(BaseModel):
@@ -140,9 +147,9 @@ class UpdateResult(Model):
 
 
 class ReleaseHealth(Model):
-    crash_free_sessions: Number = None
-    crash_free_users: Number = None
-    adoption: Number = None
+    crash_free_sessions: Percent = None
+    crash_free_users: Percent = None
+    adoption: Percent = None
     sessions: Count = None
 
 
