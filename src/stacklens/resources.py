@@ -8,8 +8,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from stacklens.backends.base import Backend
 from stacklens.refs import check_event_id, parse_issue_ref
 from stacklens.render import records
-from stacklens.render.event import render_event
 from stacklens.tools.base import ToolEnv, call
+from stacklens.tools.event_read import render_off_loop
 
 
 async def _read(ctx: Context, work: Callable[[Backend], Awaitable[str]]) -> str:
@@ -45,7 +45,8 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     )
     async def latest_event_resource(issue: str, ctx: Context) -> str:
         async def work(b: Backend) -> str:
-            return render_event(await b.get_event(parse_issue_ref(issue, refs), "latest"))[0]
+            event = await b.get_event(parse_issue_ref(issue, refs), "latest")
+            return (await render_off_loop(b, event))[0]  # a worker thread, scrubbed, as the tools
 
         return await _read(ctx, work)
 
@@ -59,6 +60,6 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     async def event_resource(issue: str, event_id: str, ctx: Context) -> str:
         async def work(b: Backend) -> str:
             event = await b.get_event(parse_issue_ref(issue, refs), check_event_id(event_id))
-            return render_event(event)[0]
+            return (await render_off_loop(b, event))[0]
 
         return await _read(ctx, work)
