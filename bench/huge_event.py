@@ -2,7 +2,7 @@
 
     python bench/huge_event.py [--frames 1000,20000,200000]
 
-Each event is Python-shaped: one exception whose stack has N frames (every 50th in-app, each with source
+Each event is Python-shaped: one exception whose stack has N frames (every 50th in-app, with source
 context and a few locals), 100 breadcrumbs and a deeply nested context. Times are wall-clock ms on this
 machine, best of 3: `parse` is `json.loads` (the HTTP layer's share), `normalize` is `normalize_event`,
 `render` is `render_event` with the default options and with frames="all".
@@ -29,7 +29,7 @@ from stacklens.render.event import render_event  # noqa: E402
 def huge_event(frames: int) -> dict[str, Any]:
     def frame(i: int) -> dict[str, Any]:
         app = i % 50 == 0 or i == frames - 1
-        return {
+        out = {
             "function": f"handler_{i}",
             "module": "shop.views" if app else "framework.core",
             "filename": f"shop/views_{i}.py" if app else f"framework/core_{i}.py",
@@ -37,10 +37,12 @@ def huge_event(frames: int) -> dict[str, Any]:
             "lineno": 10 + i,
             "in_app": app,
             "context_line": f"    result = process(request, step={i})",
-            "pre_context": ["    def inner():", "        request = load()"],
-            "post_context": ["    return result", ""],
-            "vars": {"request": "<Request GET /checkout>", "step": str(i), "payload": "x" * 20},
         }
+        if app:
+            out["pre_context"] = ["    def inner():", "        request = load()"]
+            out["post_context"] = ["    return result", ""]
+            out["vars"] = {"request": "<Request GET /checkout>", "step": str(i), "payload": "x" * 20}
+        return out
 
     nested: dict[str, Any] = {}
     node = nested

@@ -50,7 +50,7 @@ def render_projects(projects: list[Project]) -> str:
 
 
 def issue_line(i: Issue) -> str:
-    ident = f"{inert(i.short_id, 40)} (id {inert(i.id, 40)})" if i.short_id else f"#{inert(i.id, 40)}"
+    ident = f"{inert(i.short_id, 80)} (id {inert(i.id, 80)})" if i.short_id else f"#{inert(i.id, 80)}"
     head = f"- **{ident}** {inert(i.level, 20) or '?'} {inert(i.status, 40) or '?'}"
     stats = f"{_count(i.count)} ev, {_count(i.user_count)} users, last {when(i.last_seen)}, first {when(i.first_seen)}"
     title = code(i.title, 140) or "(no title)"  # never a blank line under the issue
@@ -74,7 +74,7 @@ def render_issue_page(page: IssuePage) -> str:
 
 
 def render_issue(i: Issue) -> str:
-    ident = f"{inert(i.short_id, 40)} (id {inert(i.id, 40)})" if i.short_id else f"issue {inert(i.id, 40)}"
+    ident = f"{inert(i.short_id, 80)} (id {inert(i.id, 80)})" if i.short_id else f"issue {inert(i.id, 80)}"
     status = inert(i.status, 40) or "?"
     if i.substatus:
         status += f" ({inert(i.substatus, 40)})"
@@ -103,7 +103,7 @@ def render_issue(i: Issue) -> str:
 
 
 def render_event_list(events: EventList) -> str:
-    lines = [f"{len(events.events)} recent event(s) of issue {inert(events.issue, 80)} (newest first):"]
+    lines = [f"{len(events.events)} recent event(s) of issue {inert(events.issue, 300)} (newest first):"]
     for e in events.events:
         bits = [when(e.time)]
         if e.release:
@@ -122,7 +122,7 @@ def render_event_list(events: EventList) -> str:
 
 def render_tag_values(tv: TagValues) -> str:
     total = tv.total if tv.total else sum(v.count or 0 for v in tv.values)
-    lines = [f"Tag {code(tv.key, 80) or '``'} on issue {inert(tv.issue, 80)}: {len(tv.values)} value(s)"]
+    lines = [f"Tag {code(tv.key, 80) or '``'} on issue {inert(tv.issue, 300)}: {len(tv.values)} value(s)"]
     for v in tv.values:
         share = f" ({(v.count or 0) * 100 / total:.0f}%)" if total else ""
         seen = (
@@ -138,7 +138,7 @@ def render_update(result: UpdateResult) -> str:
     lines = [f"Updated {ok} of {len(result.outcomes)} issue(s):"]
     for o in result.outcomes:
         if not o.ok:
-            lines.append(f"- {inert(o.issue, 80)}: FAILED — {flat(o.error, 300)}")
+            lines.append(f"- {inert(o.issue, 300)}: FAILED — {flat(o.error, 300)}")
             continue
         facts = []
         if o.status:
@@ -149,7 +149,7 @@ def render_update(result: UpdateResult) -> str:
             facts.append("bookmarked" if o.bookmarked else "not bookmarked")
         if o.seen is not None:
             facts.append("seen" if o.seen else "unseen")
-        lines.append(f"- {inert(o.issue, 80)}: ok — " + (", ".join(facts) or "confirmed"))
+        lines.append(f"- {inert(o.issue, 300)}: ok — " + (", ".join(facts) or "confirmed"))
     return "\n".join(lines)
 
 
