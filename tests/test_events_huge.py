@@ -95,9 +95,12 @@ def test_huge_lists_and_strings_are_cut_at_the_reader() -> None:
     raw["tags"] = [[f"k{i}", "v"] for i in range(300_000)]
     raw["release"] = "r" * 10_000_000
     raw["contexts"] = {f"c{i}": {"type": "os", "name": "Linux"} for i in range(100_000)}
+    raw["tags"].append(["K" * 10_000_000, "v"])
+    raw["exception"]["values"][0]["stacktrace"]["frames"][-1]["vars"] = {"V" * 10_000_000: 1}
     ev = normalize_event(raw)
     assert len(ev.breadcrumbs) == 100 and ev.breadcrumbs[-1].message == "crumb 299999"
     assert len(ev.tags) <= 500 and len(ev.release or "") <= 4000
+    assert all(len(k) <= 4000 for k in ev.exceptions[0].frames[-1].vars or {})
     render_all(raw)
 
 

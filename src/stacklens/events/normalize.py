@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
-from stacklens.events.limits import BREADCRUMBS, PAIRS, FrameBudget
+from stacklens.events.limits import BREADCRUMBS, PAIRS, TEXT, FrameBudget
 from stacklens.events.model import Breadcrumb, Event, ExceptionInfo, Request, Thread
 from stacklens.events.read import objects, value_text
 from stacklens.events.redact import REDACTED, compact_repr, is_secret_name, redact_url, scrub_text
@@ -57,7 +57,7 @@ def _request(raw: Any) -> Request | None:
     else:
         # Pairs are decoded values: encode them, or `token=a&b` would split into `token=[redacted]&b`.
         qs = "&".join(
-            f"{quote(str(k), safe='[]')}={'' if v is None else quote(value_text(v) or '', safe='/:,[]@')}"
+            f"{quote(str(k)[:TEXT], safe='[]')}={'' if v is None else quote(value_text(v) or '', safe='/:,[]@')}"
             for k, v in islice(pairs(query), PAIRS)
             if k is not None
         )
@@ -76,7 +76,8 @@ def _crumb_data(data: Any) -> str | None:
     if not isinstance(data, dict) or not data:
         return None
     parts = []
-    for key, value in data.items():
+    for key, value in islice(data.items(), PAIRS):
+        key = str(key)[:TEXT]
         if is_secret_name(key):
             parts.append(f"{key}={REDACTED}")
         else:
@@ -122,7 +123,7 @@ def _tags(raw: Any) -> list[tuple[str, str]]:
     for key, value in islice(pairs(raw), PAIRS):
         if key is None or key == "":
             continue
-        k, v = str(key), "" if value is None else value_text(value) or ""
+        k, v = str(key)[:TEXT], "" if value is None else value_text(value) or ""
         if k in ("sentry:user", "user") and not v.startswith("id:"):
             continue  # emails, usernames and IPs are not ours to repeat
         if k.lower() in _PII_TAGS:
@@ -164,7 +165,7 @@ def _contexts(raw: Any) -> tuple[dict[str, str], str | None]:
         elif kind in _CONTEXT_KINDS and len(out) < 6:
             line = _context_line(kind, ctx)
             if line:
-                out[str(key)] = line
+                out[str(key)[:TEXT]] = line
     return out, trace_id
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacklens.events.limits import CONTEXT_PAIRS, EXCEPTIONS, THREADS, FrameBudget, gap_at
+from stacklens.events.limits import CONTEXT_PAIRS, EXCEPTIONS, TEXT, THREADS, FrameBudget, gap_at
 from stacklens.events.model import ExceptionInfo, Frame, Thread
 from stacklens.events.read import objects, value_text
 from stacklens.events.redact import REDACTED, TEXT_MAX, compact_repr, is_secret_name, scrub_text
@@ -49,7 +49,7 @@ def _vars(raw: Any) -> dict[str, str] | None:
     for key, value in raw.items():
         if len(out) >= 20:
             break
-        name = str(key).strip("'\"")
+        name = str(key)[:TEXT].strip("'\"")
         if is_secret_name(name):
             out[name] = REDACTED
             continue
