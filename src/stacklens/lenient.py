@@ -10,6 +10,8 @@ One semantics for every reader, whichever upstream the value came from:
   A digit string is read exactly (no float rounding of big ids).
 - `number(v)`: an int, float or numeric string (as for `integer`) → float; booleans, NaN/infinity and
   anything else → None.
+- `count(v)`: `integer(v)` when it is a plausible count (0 ≤ n < 2**63, what every upstream stores), else
+  None: `-1`, `1e400`, `"Infinity"`, NaN and 400-digit ints are unknown, never a number to print.
 - `boolean(v)`: a bool as is; the ints 0 and 1; the strings true/yes/1 and false/no/0 (any case, blanks
   around allowed); anything else → None.
 - `pairs(v)`: key/value pairs from a dict, a list of `[k, v, …]` (first two taken) or a list of
@@ -50,6 +52,14 @@ def integer(value: Any) -> int | None:
             return int(float(value))
         except (TypeError, ValueError, OverflowError):
             return None
+
+
+COUNT_MAX = 2**63 - 1  # int64: no upstream counts past it; a bigger "count" is damage
+
+
+def count(value: Any) -> int | None:
+    found = integer(value)
+    return found if found is not None and 0 <= found <= COUNT_MAX else None
 
 
 def number(value: Any) -> float | None:

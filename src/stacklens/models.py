@@ -11,17 +11,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from stacklens import lenient
 from stacklens.lenient import timestamp as lenient_time  # its home is stacklens.lenient now
 
 
 def _lenient_int(value: Any) -> int | None:
-    """Sentry sends counts as strings ("1284"); some instances send null."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return None
+    """Sentry sends counts as strings ("1284"); some instances send null; a damaged count (`-1`, `1e400`,
+    `"Infinity"`, NaN, a 400-digit int) is unknown, never a crash or `inf`."""
+    return lenient.count(value)
 
 
 def _lenient_str(value: Any) -> str | None:
@@ -37,6 +34,15 @@ def _lenient_str(value: Any) -> str | None:
 Time = Annotated[datetime | None, BeforeValidator(lenient_time)]
 Count = Annotated[int | None, BeforeValidator(_lenient_int)]
 Text = Annotated[str | None, BeforeValidator(_lenient_str)]
+
+
+def _percent(value: Any) -> float | None:
+    """A percentage: finite and within 0–100, else unknown (`1e400` parses as inf; `inf%`, `-1%` are damage)."""
+    found = lenient.number(value)
+    return found if found is not None and 0 <= found <= 100 else None
+
+
+Percent = Annotated[float | None, BeforeValidator(_percent)]
 
 
 class Model(BaseModel):
@@ -149,9 +155,9 @@ class UpdateResult(Model):
 
 
 class ReleaseHealth(Model):
-    crash_free_sessions: float | None = None
-    crash_free_users: float | None = None
-    adoption: float | None = None
+    crash_free_sessions: Percent = None
+    crash_free_users: Percent = None
+    adoption: Percent = None
     sessions: Count = None
 
 

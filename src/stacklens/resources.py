@@ -11,8 +11,8 @@ from stacklens.models import IssuePage
 from stacklens.query import IssueFilter
 from stacklens.refs import check_event_id, parse_issue_ref
 from stacklens.render import records
-from stacklens.render.event import render_event
 from stacklens.tools.base import ToolEnv, app_state, call
+from stacklens.tools.event_read import render_off_loop
 
 RECENT_ISSUES = 10  # how many issues resources/list offers
 RESOURCE_LIST_SECONDS = 5.0  # resources/list is called at connect by some clients: never hold it long
@@ -51,7 +51,8 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     )
     async def latest_event_resource(issue: str, ctx: Context) -> str:
         async def work(b: Backend) -> str:
-            return render_event(await b.get_event(parse_issue_ref(issue, refs), "latest"))[0]
+            event = await b.get_event(parse_issue_ref(issue, refs), "latest")
+            return (await render_off_loop(b, event))[0]  # a worker thread, scrubbed, as the tools
 
         return await _read(ctx, work)
 
@@ -65,7 +66,7 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     async def event_resource(issue: str, event_id: str, ctx: Context) -> str:
         async def work(b: Backend) -> str:
             event = await b.get_event(parse_issue_ref(issue, refs), check_event_id(event_id))
-            return render_event(event)[0]
+            return (await render_off_loop(b, event))[0]
 
         return await _read(ctx, work)
 

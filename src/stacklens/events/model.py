@@ -6,6 +6,8 @@ from pydantic import Field
 
 from stacklens.models import Model, Text, Time
 
+DROPPED = "Frames not read (a huge stack): they sat between the oldest `limits.STACK_OLDEST` and the rest"
+
 
 class Frame(Model):
     function: Text = None
@@ -37,6 +39,7 @@ class ExceptionInfo(Model):
     source: Text = Field(default=None, description="How the parent holds it: `__cause__`, `exceptions[0]`…")
     is_group: bool = False
     frames: list[Frame] = Field(default_factory=list, description="Oldest first: the crash frame is last")
+    frames_dropped: int = Field(default=0, description=DROPPED)
 
 
 class Thread(Model):
@@ -45,6 +48,7 @@ class Thread(Model):
     crashed: bool | None = None
     current: bool | None = None
     frames: list[Frame] = Field(default_factory=list)
+    frames_dropped: int = Field(default=0, description=DROPPED)
 
 
 class Breadcrumb(Model):
@@ -80,6 +84,10 @@ class Event(Model):
     exceptions: list[ExceptionInfo] = Field(default_factory=list, description="Oldest (root cause) first")
     threads: list[Thread] = Field(default_factory=list)
     stacktrace: list[Frame] = Field(default_factory=list, description="A top-level stacktrace (no exception)")
+    stacktrace_dropped: int = Field(default=0, description=DROPPED)
+    exceptions_dropped: int = Field(
+        default=0, description="Exceptions not read (between the root cause and the newest)"
+    )
     breadcrumbs: list[Breadcrumb] = Field(default_factory=list)
     request: Request | None = None
     template: Frame | None = Field(default=None, description="Template errors: the template's location")

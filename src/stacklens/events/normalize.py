@@ -9,9 +9,11 @@ secret-looking values are redacted on the way in. Pure functions, no I/O.
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
+from stacklens.events.limits import BREADCRUMBS, PAIRS, TEXT, FrameBudget
 from stacklens.events.model import Breadcrumb, Event, ExceptionInfo, Request, Thread
 from stacklens.events.read import objects, value_text
 from stacklens.events.redact import REDACTED, compact_repr, is_secret_name, redact_url, scrub_text
@@ -35,7 +37,7 @@ def _message(raw: Any) -> str | None:
     params = raw.get("params")
     if params and not _HUGE_WIDTH.search(template):
         try:
-            return template % (tuple(params) if isinstance(params, list) else params)
+            return template % (tuple(params[:PAIRS]) if isinstance(params, list) else params)
         except Exception:  # any %-mismatch (TypeError, OverflowError on `%c`…): the template says enough
             return template
     return template
@@ -55,8 +57,8 @@ def _request(raw: Any) -> Request | None:
     else:
         # Pairs are decoded values: encode them, or `token=a&b` would split into `token=[redacted]&b`.
         qs = "&".join(
-            f"{quote(str(k), safe='[]')}={'' if v is None else quote(value_text(v) or '', safe='/:,[]@')}"
-            for k, v in pairs(query)
+            f"{quote(str(k)[:TEXT], safe='[]')}={'' if v is None else quote(value_text(v) or '', safe='/:,[]@')}"
+            for k, v in islice(pairs(query), PAIRS)
             if k is not None
         )
     if qs and "?" not in url:
@@ -74,7 +76,8 @@ def _crumb_data(data: Any) -> str | None:
     if not isinstance(data, dict) or not data:
         return None
     parts = []
-    for key, value in data.items():
+    for key, value in islice(data.items(), PAIRS):
+        key = str(key)[:TEXT]
         if is_secret_name(key):
             parts.append(f"{key}={REDACTED}")
         else:
@@ -85,7 +88,7 @@ def _crumb_data(data: Any) -> str | None:
 
 
 def _breadcrumbs(raw: Any) -> list[Breadcrumb]:
-    crumbs = objects(raw)[-100:]  # no caller asks for more than 100
+    crumbs = objects(raw, last=True)[-BREADCRUMBS:]  # no caller asks for more
     out = []
     for c in crumbs:
         raw_data = c.get("data")
@@ -117,10 +120,10 @@ def _breadcrumbs(raw: Any) -> list[Breadcrumb]:
 
 def _tags(raw: Any) -> list[tuple[str, str]]:
     out = []
-    for key, value in pairs(raw):
+    for key, value in islice(pairs(raw), PAIRS):
         if key is None or key == "":
             continue
-        k, v = str(key), "" if value is None else value_text(value) or ""
+        k, v = str(key)[:TEXT], "" if value is None else value_text(value) or ""
         if k in ("sentry:user", "user") and not v.startswith("id:"):
             continue  # emails, usernames and IPs are not ours to repeat
         if k.lower() in _PII_TAGS:
@@ -153,7 +156,7 @@ def _contexts(raw: Any) -> tuple[dict[str, str], str | None]:
     trace_id = None
     if not isinstance(raw, dict):
         return out, None
-    for key, ctx in raw.items():
+    for key, ctx in islice(raw.items(), PAIRS):
         if not isinstance(ctx, dict):
             continue
         kind = ctx.get("type") if ctx.get("type") in _CONTEXT_KINDS else key
@@ -162,7 +165,7 @@ def _contexts(raw: Any) -> tuple[dict[str, str], str | None]:
         elif kind in _CONTEXT_KINDS and len(out) < 6:
             line = _context_line(kind, ctx)
             if line:
-                out[str(key)] = line
+                out[str(key)[:TEXT]] = line
     return out, trace_id
 
 
@@ -234,7 +237,7 @@ def _fill_from_threads(exceptions: list[ExceptionInfo], threads: list[Thread]) -
         if match is None and exc is exceptions[-1]:
             match = next((t for t in threads if t.crashed), None)
         if match is not None and match.frames:
-            exc.frames = match.frames
+            exc.frames, exc.frames_dropped = match.frames, match.frames_dropped
 
 
 # When it happened, best first (a damaged first choice falls through to the next).
@@ -247,8 +250,10 @@ def normalize_event(raw: JsonObject) -> Event:
     if not isinstance(raw, dict):
         raw = {}
     ifaces = _interfaces(raw)
-    exceptions = exceptions_of(ifaces.get("exception"))
-    threads = threads_of(ifaces.get("threads"))
+    budget = FrameBudget()  # frames read across all stacks (limits: a 200,000-frame event costs a normal one)
+    exceptions, exceptions_dropped = exceptions_of(ifaces.get("exception"), budget)
+    wanted = {e.thread_id for e in exceptions if e.thread_id is not None}
+    threads = threads_of(ifaces.get("threads"), budget, wanted)
     _fill_from_threads(exceptions, threads)
     tags = _tags(raw.get("tags"))
     tag = dict(tags)
@@ -270,6 +275,7 @@ def normalize_event(raw: JsonObject) -> Event:
     if server and "server_name" not in tag:
         tags.append(("server_name", server))
     template = ifaces.get("template")
+    stacktrace, stacktrace_dropped = stack_of({"stacktrace": ifaces.get("stacktrace")}, budget)
     return Event(
         id=value_text(first(raw, "eventID", "event_id", "id")) or "",
         time=next(filter(None, map(timestamp, (raw.get(k) for k in _TIME_KEYS))), None),
@@ -287,8 +293,10 @@ def normalize_event(raw: JsonObject) -> Event:
         tags=tags,
         contexts=contexts,
         exceptions=exceptions,
+        exceptions_dropped=exceptions_dropped,
         threads=threads,
-        stacktrace=stack_of({"stacktrace": ifaces.get("stacktrace")}),
+        stacktrace=stacktrace,
+        stacktrace_dropped=stacktrace_dropped,
         breadcrumbs=_breadcrumbs(ifaces.get("breadcrumbs")),
         request=_request(ifaces.get("request")),
         template=frame(template) if isinstance(template, dict) else None,

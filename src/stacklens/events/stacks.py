@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacklens.events.limits import CONTEXT_PAIRS, EXCEPTIONS, TEXT, THREADS, FrameBudget, gap_at
 from stacklens.events.model import ExceptionInfo, Frame, Thread
 from stacklens.events.read import objects, value_text
 from stacklens.events.redact import REDACTED, TEXT_MAX, compact_repr, is_secret_name, scrub_text
@@ -48,7 +49,7 @@ def _vars(raw: Any) -> dict[str, str] | None:
     for key, value in raw.items():
         if len(out) >= 20:
             break
-        name = str(key).strip("'\"")
+        name = str(key)[:TEXT].strip("'\"")
         if is_secret_name(name):
             out[name] = REDACTED
             continue
@@ -61,7 +62,7 @@ def _context_pairs(pairs: Any, lineno: int | None) -> tuple[list[str], str | Non
     """Sentry REST `context: [[lineNo, line], …]` → (pre, line, post) around `lineno`."""
     if not isinstance(pairs, list):
         return [], None, []
-    rows = [(p[0], p[1]) for p in pairs if isinstance(p, list | tuple) and len(p) >= 2]
+    rows = [(p[0], p[1]) for p in pairs[:CONTEXT_PAIRS] if isinstance(p, list | tuple) and len(p) >= 2]
     if not rows:
         return [], None, []
     at = next((i for i, (n, _) in enumerate(rows) if integer(n) == lineno), None)
@@ -106,18 +107,29 @@ def _name(value: Any) -> str | None:
     return value[:1000] if isinstance(value, str) and value.strip() else None
 
 
-def _frames(stack: Any) -> list[Frame]:
-    if isinstance(stack, list):  # a bare frame list
-        return [frame(f) for f in stack if isinstance(f, dict)]
-    if not isinstance(stack, dict):
-        return []
-    frames = stack.get("frames")
-    return [frame(f) for f in frames if isinstance(f, dict)] if isinstance(frames, list) else []
+def _frames(stack: Any, budget: FrameBudget) -> tuple[list[Frame], int]:
+    """The frames of one stack and how many were not read: of a huge stack the oldest few and the newest
+    (the budget's share) are kept, and only those are built."""
+    if isinstance(stack, dict):
+        stack = stack.get("frames")
+    if not isinstance(stack, list):
+        return [], 0
+    raw = [f for f in stack if isinstance(f, dict)]
+    if not raw:
+        return [], 0
+    keep = budget.take(len(raw))
+    dropped = len(raw) - keep
+    if dropped:
+        oldest = gap_at(keep)
+        raw = raw[:oldest] + raw[len(raw) - (keep - oldest) :]
+    return [frame(f) for f in raw], dropped
 
 
-def stack_of(d: JsonObject) -> list[Frame]:
-    """The symbolicated stacktrace, else the raw one."""
-    return _frames(d.get("stacktrace")) or _frames(first(d, "raw_stacktrace", "rawStacktrace"))
+def stack_of(d: JsonObject, budget: FrameBudget | None = None) -> tuple[list[Frame], int]:
+    """The symbolicated stacktrace, else the raw one; with the count of frames not read."""
+    budget = budget if budget is not None else FrameBudget()
+    found = _frames(d.get("stacktrace"), budget)
+    return found if found[0] else _frames(first(d, "raw_stacktrace", "rawStacktrace"), budget)
 
 
 def _exception_values(raw: Any) -> list[JsonObject]:
@@ -128,7 +140,7 @@ def _exception_values(raw: Any) -> list[JsonObject]:
     ):
         # a single legacy exception object: {type, value, stacktrace}
         return [raw] if any(k in raw for k in ("type", "value", "stacktrace", "module")) else []
-    return objects(raw)
+    return objects(raw, scan=None)  # exceptions_of keeps the root cause and the newest
 
 
 def _signal(mech: JsonObject) -> str | None:
@@ -155,13 +167,20 @@ def _signal(mech: JsonObject) -> str | None:
     return " ".join(", ".join(names).split())[:120] or None
 
 
-def exceptions_of(raw: Any) -> list[ExceptionInfo]:
-    out = []
-    for v in _exception_values(raw):
+def exceptions_of(raw: Any, budget: FrameBudget) -> tuple[list[ExceptionInfo], int]:
+    """The exceptions (root cause first) and how many were not read: of a huge chain the root cause and
+    the newest are kept. The newest are read first, so they get the frame budget."""
+    values = _exception_values(raw)
+    dropped = max(0, len(values) - EXCEPTIONS)
+    if dropped:
+        values = values[:1] + values[len(values) - (EXCEPTIONS - 1) :]
+    out: list[ExceptionInfo] = []
+    for v in reversed(values):
         mech = v.get("mechanism")
         if isinstance(mech, str):  # old SDKs: the mechanism's type alone
             mech = {"type": mech}
         mech = mech if isinstance(mech, dict) else {}
+        frames, frames_dropped = stack_of(v, budget)
         info = ExceptionInfo(
             type=value_text(v.get("type")),
             value=value_text(v.get("value")),
@@ -174,23 +193,39 @@ def exceptions_of(raw: Any) -> list[ExceptionInfo]:
             parent_id=integer(mech.get("parent_id")),
             source=value_text(mech.get("source")),
             is_group=boolean(mech.get("is_exception_group")) is True,
-            frames=stack_of(v),
+            frames=frames,
+            frames_dropped=frames_dropped,
         )
         if info.type or info.value or info.frames:
             if info.value:
                 info.value = scrub_text(info.value)
             out.append(info)
-    return out
+    out.reverse()
+    return out, dropped
 
 
-def threads_of(raw: Any) -> list[Thread]:
-    return [
-        Thread(
+def threads_of(raw: Any, budget: FrameBudget, wanted: set[str]) -> list[Thread]:
+    """The threads, at most `limits.THREADS`: crashed or current ones and those `wanted` (named by an
+    exception) first, in their order; the crashed one is read first, so it gets the frame budget."""
+    values = objects(raw, scan=None)
+    if len(values) > THREADS:
+        key = [
+            bool(t.get("crashed") or t.get("current")) or value_text(t.get("id")) in wanted for t in values
+        ]
+        chosen = [i for i, k in enumerate(key) if k][:THREADS]
+        rest = [i for i, k in enumerate(key) if not k][: THREADS - len(chosen)]
+        values = [values[i] for i in sorted(chosen + rest)]
+    order = sorted(range(len(values)), key=lambda i: boolean(values[i].get("crashed")) is not True)
+    threads: dict[int, Thread] = {}
+    for i in order:
+        t = values[i]
+        frames, dropped = stack_of(t, budget)
+        threads[i] = Thread(
             id=value_text(t.get("id")),
             name=value_text(t.get("name")),
             crashed=boolean(t.get("crashed")),
             current=boolean(t.get("current")),
-            frames=stack_of(t),
+            frames=frames,
+            frames_dropped=dropped,
         )
-        for t in objects(raw)
-    ]
+    return [threads[i] for i in range(len(values))]

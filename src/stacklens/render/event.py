@@ -10,12 +10,13 @@ characters, terminal escapes, line separators and bidi overrides in it are shown
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from stacklens.events import Event
 from stacklens.render.budget import BUDGET, BUDGET_EXPANDED, FRAME_CAP, Plan, ladder
 from stacklens.render.event_model import HiddenFrames, OmittedFrames, RepeatedFrames, TrimmedEvent
-from stacklens.render.layout import PREFACE, assemble, body_lines, clean, fenced, notes_for
+from stacklens.render.layout import PREFACE, FrameMemo, assemble, body_lines, clean, fenced, notes_for
 from stacklens.render.trim import Trimmer
 
 __all__ = [
@@ -30,10 +31,21 @@ __all__ = [
 
 
 def render_event(
-    event: Event, *, frames: Literal["relevant", "all"] = "relevant", breadcrumbs: int = 10
+    event: Event,
+    *,
+    frames: Literal["relevant", "all"] = "relevant",
+    breadcrumbs: int = 10,
+    scrub: Callable[[str], str] | None = None,
 ) -> tuple[str, TrimmedEvent]:
     """The event as compact Markdown (≤ 8 KB with the default options, whatever the payload's size) and the
-    same content as a `TrimmedEvent` for scripts. Pure: no I/O."""
+    same content as a `TrimmedEvent` for scripts. Pure: no I/O. `scrub` (the upstream's token remover) is
+    applied to the final text: escaping and cutting can join a token that the event split with a terminal
+    escape or a break, so the text is scrubbed after them, not only the parsed JSON before."""
+    text, result = _render(event, frames, breadcrumbs)
+    return (scrub(text) if scrub is not None else text), result
+
+
+def _render(event: Event, frames: Literal["relevant", "all"], breadcrumbs: int) -> tuple[str, TrimmedEvent]:
     trimmer = Trimmer(event, frames, breadcrumbs)
     expanded = frames == "all" or breadcrumbs > 10
     budget = BUDGET_EXPANDED if expanded else BUDGET
@@ -42,12 +54,13 @@ def render_event(
     )
     trimmed: list[str] = []
     text, result = "", TrimmedEvent()
+    memo: FrameMemo = {}  # each frame's lines built once, whichever plans show it
     for plan, note in ladder(first):
         if note:
             trimmed.append(note)
         result = trimmer.build(plan)
         result.notes = notes_for(result, trimmed, budget, frames == "all")
-        text = assemble(result, result.notes)
+        text = assemble(result, result.notes, memo)
         if len(text.encode()) <= budget:
             return text, result
     # Still too big (pathological sizes): cut the data block itself, keeping its head (title, exceptions).
@@ -55,7 +68,7 @@ def render_event(
     notes = "\n".join(result.notes)
     room = budget - len(PREFACE.encode()) - len(notes.encode()) - 200
     body = (
-        clean("\n".join(body_lines(result))).encode()[:room].decode(errors="ignore")
+        clean("\n".join(body_lines(result, memo))).encode()[:room].decode(errors="ignore")
         + "\n… [cut at the size limit]"
     )
     return "\n".join([PREFACE, fenced(body), notes]), result

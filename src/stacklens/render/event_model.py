@@ -51,7 +51,14 @@ class OmittedFrames(Model):
     in_app: int = 0
 
 
-FrameItem = Annotated[FrameOut | HiddenFrames | RepeatedFrames | OmittedFrames, Field(discriminator="kind")]
+class UnreadFrames(Model):
+    kind: Literal["unread"] = "unread"
+    count: int = Field(description="Frames of a huge stack not read at all (between its oldest and newest)")
+
+
+FrameItem = Annotated[
+    FrameOut | HiddenFrames | RepeatedFrames | OmittedFrames | UnreadFrames, Field(discriminator="kind")
+]
 
 
 class ExceptionOut(Model):

@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from stacklens.events import Frame, package_of
+from stacklens.events.limits import gap_at
 from stacklens.render.budget import Plan
-from stacklens.render.event_model import FrameItem, FrameOut, HiddenFrames, OmittedFrames, RepeatedFrames
+from stacklens.render.event_model import (
+    FrameItem,
+    FrameOut,
+    HiddenFrames,
+    OmittedFrames,
+    RepeatedFrames,
+    UnreadFrames,
+)
 from stacklens.render.frame_out import frame_out
 
 _NOT_APP_SHOWN = 5  # newest frames shown when no frame of a stack is in-app
@@ -61,7 +69,9 @@ def _runs(frames: list[Frame]) -> list[_Run]:
 
 @dataclass
 class Selection:
-    items: list[tuple[str, int, int, int]]  # ("frame", idx, 0, 0) | ("hidden", start, end, 0) | …
+    items: list[
+        tuple[str, int, int, int]
+    ]  # ("frame", idx, 0, 0) | ("hidden", start, end, n) | ("unread", at, 0, n) …
     crash: int | None  # index of the newest frame (or its representative in a folded block)
     crash_app: int | None  # index of the crashing in-app frame (source + locals)
 
@@ -74,10 +84,20 @@ def _rep(runs: list[_Run], idx: int) -> int:
     return idx
 
 
-def select(frames: list[Frame], flags: list[bool], all_frames: bool) -> Selection:
+def _split_runs(frames: list[Frame], at: int | None) -> list[_Run]:
+    """Runs of the stack; with frames not read at `at`, of each side on its own (no fold across the gap)."""
+    if at is None:
+        return _runs(frames)
+    after = [_Run(r.start + at, r.period, r.times) for r in _runs(frames[at:])]
+    return _runs(frames[:at]) + after
+
+
+def select(frames: list[Frame], flags: list[bool], all_frames: bool, unread: int = 0) -> Selection:
+    """`unread`: frames of the stack not read, between its oldest few (`limits.gap_at`) and the rest."""
     n = len(frames)
     if not n:
         return Selection([], None, None)
+    at = gap_at(n) if unread else None
     app_idx = [i for i, a in enumerate(flags) if a]
     if all_frames:
         visible = [True] * n
@@ -86,7 +106,7 @@ def select(frames: list[Frame], flags: list[bool], all_frames: bool) -> Selectio
         visible[-1] = True  # the crash frame, always
     else:
         visible = [i >= n - _NOT_APP_SHOWN for i in range(n)]
-    runs = _runs(frames)
+    runs = _split_runs(frames, at)
     folded = any(r.period for r in runs)
     crash = _rep(runs, n - 1) if folded else n - 1
     crash_app_raw = app_idx[-1] if app_idx else n - 1
@@ -103,6 +123,10 @@ def select(frames: list[Frame], flags: list[bool], all_frames: bool) -> Selectio
             hidden_from, hidden_count = None, 0
 
     for r in runs:
+        if at is not None and r.start >= at:
+            flush_hidden()
+            items.append(("unread", at, 0, unread))
+            at = None
         if r.period:
             span = r.period * r.times
             block_visible = any(visible[k] for k in range(r.start, r.start + r.period))
@@ -157,7 +181,7 @@ def frame_items(
         for it in sel.items
         if (it[0] == "frame" and (detail != "app" or flags[it[1]] or it[1] == sel.crash))
         or (it[0] == "hidden" and detail == "full")
-        or it[0] == "repeated"
+        or it[0] in ("repeated", "unread")
     ]
     shown = [i for i, it in enumerate(slots) if it[0] == "frame"]
     items: list[FrameItem] = []
@@ -166,6 +190,7 @@ def frame_items(
         dropped = slots[:cut_at]
         count = sum(1 if k == "frame" else c if k == "hidden" else 0 for k, _, _, c in dropped)
         in_app = sum(1 for k, a, _, _ in dropped if k == "frame" and flags[a])
+        items += [UnreadFrames(count=c) for k, _, _, c in dropped if k == "unread"]
         items.append(OmittedFrames(count=count, in_app=in_app))
         slots = slots[cut_at:]
     for kind, a, b, c in slots:
@@ -184,6 +209,8 @@ def frame_items(
             items.append(out)
         elif kind == "hidden":
             items.append(HiddenFrames(count=c, packages=_packages(frames, a, b)))
+        elif kind == "unread":
+            items.append(UnreadFrames(count=c))
         else:
             items.append(RepeatedFrames(frames=a, times=b))
     return items

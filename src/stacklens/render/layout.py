@@ -13,6 +13,7 @@ from stacklens.render.event_model import (
     OmittedFrames,
     RepeatedFrames,
     TrimmedEvent,
+    UnreadFrames,
 )
 from stacklens.render.labels import cut, exc_label
 
@@ -21,7 +22,12 @@ def _when(t: datetime | None) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else "?"  # UTC already: models.Time converts
 
 
-def _frame_lines(items: list[FrameItem]) -> list[str]:
+# Lines of each built frame, by the FrameOut's id: the budget ladder assembles the event once per plan, and
+# the trimmer hands the same FrameOut objects to every plan (alive, so their ids are stable meanwhile).
+FrameMemo = dict[int, list[str]]
+
+
+def _frame_lines(items: list[FrameItem], memo: FrameMemo | None = None) -> list[str]:
     lines: list[str] = []
     for it in items:
         if isinstance(it, HiddenFrames):
@@ -30,11 +36,18 @@ def _frame_lines(items: list[FrameItem]) -> list[str]:
         elif isinstance(it, RepeatedFrames):
             what = "previous frame" if it.frames == 1 else f"previous {it.frames} frames"
             lines.append(f"… {what} repeated {it.times} more times (recursion)")
+        elif isinstance(it, UnreadFrames):
+            lines.append(f"… {it.count} frames not read (the stack is too long)")
         elif isinstance(it, OmittedFrames):
             app = f", {it.in_app} in-app" if it.in_app else ""
             lines.append(f"… {it.count} older frames not shown{app}")
-        else:
+        elif memo is None:
             lines.extend(_one_frame(it))
+        else:
+            found = memo.get(id(it))
+            if found is None:
+                found = memo[id(it)] = _one_frame(it)
+            lines.extend(found)
     return lines
 
 
@@ -112,7 +125,7 @@ def _same_text(a: str, b: str) -> bool:
     return b.endswith("…") and a.startswith(b[:-1])
 
 
-def body_lines(t: TrimmedEvent) -> list[str]:
+def body_lines(t: TrimmedEvent, memo: FrameMemo | None = None) -> list[str]:
     """The data block's lines: headline and facts, the exceptions (or a thread's stack), context, crumbs."""
     lines = []
     first = t.title or ""
@@ -137,10 +150,10 @@ def body_lines(t: TrimmedEvent) -> list[str]:
         lines.append("template: " + _one_frame(t.template)[0])
     if t.exceptions:
         lines += [""] if lines else []
-        lines += _exception_lines(t, first)
+        lines += _exception_lines(t, first, memo)
     elif t.stack is not None:
         lines += [""] if lines else []
-        lines += [f"{t.stack.label} (most recent call last):", *_frame_lines(t.stack.frames)]
+        lines += [f"{t.stack.label} (most recent call last):", *_frame_lines(t.stack.frames, memo)]
     ctx = _context_lines(t)
     if ctx:
         lines += ["", *ctx] if lines else ctx
@@ -150,7 +163,7 @@ def body_lines(t: TrimmedEvent) -> list[str]:
     return lines
 
 
-def _exception_lines(t: TrimmedEvent, first: str) -> list[str]:
+def _exception_lines(t: TrimmedEvent, first: str, memo: FrameMemo | None) -> list[str]:
     """The one exception with its stack, or the chain outermost first; `first` is the headline said."""
     lines = []
     n = t.exception_count or len(t.exceptions)
@@ -160,7 +173,7 @@ def _exception_lines(t: TrimmedEvent, first: str) -> list[str]:
         if label != first and (e.type or e.value):
             lines.append(f"exception: {label}")  # the upstream's title says something else
         if e.frames:
-            lines += ["Stack trace (most recent call last):", *_frame_lines(e.frames)]
+            lines += ["Stack trace (most recent call last):", *_frame_lines(e.frames, memo)]
         else:
             lines.append(f"({e.frame_count} frames not shown)" if e.frame_count else "No stack trace.")
         return lines
@@ -173,7 +186,7 @@ def _exception_lines(t: TrimmedEvent, first: str) -> list[str]:
         if i == 1 and label == first and e.type:
             label = f"{e.type} (as above)"  # the first line named it in full already
         lines.append(f"[{i}] {prefix}{label}")
-        shown = _frame_lines(e.frames)
+        shown = _frame_lines(e.frames, memo)
         same = stacks.get(tuple(shown))
         if shown and same and sum(map(len, shown)) > 40:
             # JVM SDKs send each cause with the full stack: often the very same frames again.
@@ -262,5 +275,5 @@ def clean(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
-def assemble(t: TrimmedEvent, notes: list[str]) -> str:
-    return "\n".join([PREFACE, fenced(clean("\n".join(body_lines(t)))), *notes])
+def assemble(t: TrimmedEvent, notes: list[str], memo: FrameMemo | None = None) -> str:
+    return "\n".join([PREFACE, fenced(clean("\n".join(body_lines(t, memo)))), *notes])

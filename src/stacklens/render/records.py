@@ -1,7 +1,8 @@
 """Compact Markdown for everything but events (those are in render/event.py). No network, no upstream keys.
 
-Upstream text (titles, culprits, messages) is the application's data: it is shown inline in backticks or
-after a field name, cut to a sane length, with newlines flattened so it cannot start a Markdown structure.
+Every upstream string (titles, culprits, statuses, ids, slugs, versions, audit and tag fields) is data: it is
+shown inline through `render.inline` (`code` or `inert`), one line, cut to a sane length, so it can neither
+start a Markdown structure nor open a fence, link, table row or code span of its own.
 """
 
 from __future__ import annotations
@@ -21,25 +22,12 @@ from stacklens.models import (
     TagValues,
     UpdateResult,
 )
+from stacklens.render.inline import code, flat, inert
 
 
 def when(value: datetime | None) -> str:
     """`2026-11-21 14:03Z`: absolute, UTC, minute precision."""
     return value.strftime("%Y-%m-%d %H:%MZ") if value else "?"
-
-
-def flat(text: str | None, limit: int = 160) -> str:
-    """One line of untrusted text: control characters and newlines flattened, cut at `limit`."""
-    if not text:
-        return ""
-    out = " ".join(text.split())
-    return out if len(out) <= limit else out[: limit - 1] + "…"
-
-
-def code(text: str | None, limit: int = 160) -> str:
-    """Inline code span that the text cannot close (backticks in it are swapped for ʼ)."""
-    shown = flat(text, limit).replace("`", "ʼ")
-    return f"`{shown}`" if shown else ""
 
 
 def _count(value: int | None) -> str:
@@ -55,25 +43,25 @@ def render_projects(projects: list[Project]) -> str:
         return "No projects are visible to this token."
     lines = [f"{len(projects)} project(s):"]
     for p in projects:
-        bits = [f"id {p.id}"] + ([p.platform] if p.platform else [])
-        name = f" {flat(p.name, 80)}" if p.name and p.name != p.slug else ""
-        lines.append(f"- `{p.slug or p.id}`{name} ({', '.join(bits)})")
+        bits = [f"id {inert(p.id, 40)}"] + ([inert(p.platform, 40)] if p.platform else [])
+        name = f" {inert(p.name, 80)}" if p.name and p.name != p.slug else ""
+        lines.append(f"- {code(p.slug or p.id, 80)}{name} ({', '.join(bits)})")
     return "\n".join(lines)
 
 
 def issue_line(i: Issue) -> str:
-    ident = f"{i.short_id} (id {i.id})" if i.short_id else f"#{i.id}"
-    head = f"- **{ident}** {i.level or '?'} {i.status or '?'}"
+    ident = f"{inert(i.short_id, 80)} (id {inert(i.id, 80)})" if i.short_id else f"#{inert(i.id, 80)}"
+    head = f"- **{ident}** {inert(i.level, 20) or '?'} {inert(i.status, 40) or '?'}"
     stats = f"{_count(i.count)} ev, {_count(i.user_count)} users, last {when(i.last_seen)}, first {when(i.first_seen)}"
     title = code(i.title, 140) or "(no title)"  # never a blank line under the issue
     culprit = f" in {code(i.culprit, 100)}" if i.culprit else ""
-    extra = f" [{i.project}]" if i.project else ""
+    extra = f" [{inert(i.project, 80)}]" if i.project else ""
     return f"{head} · {stats}{extra}\n  {title}{culprit}"
 
 
 def render_issue_page(page: IssuePage) -> str:
     n = len(page.issues)
-    lines = [f"{n} issue(s) · query: `{flat(page.query, 600)}`"]
+    lines = [f"{n} issue(s) · query: {code(page.query, 600) or '``'}"]
     lines += [issue_line(i) for i in page.issues]
     if not page.issues:
         lines.append(
@@ -81,36 +69,41 @@ def render_issue_page(page: IssuePage) -> str:
         )
     lines += _notes(page.notes)
     if page.next_cursor:
-        lines.append(f"More results: pass cursor=`{page.next_cursor}`")
+        lines.append(f"More results: pass cursor={code(page.next_cursor, 2000)}")
     return "\n".join(lines)
 
 
 def render_issue(i: Issue) -> str:
-    ident = f"{i.short_id} (id {i.id})" if i.short_id else f"issue {i.id}"
-    status = i.status or "?"
+    ident = f"{inert(i.short_id, 80)} (id {inert(i.id, 80)})" if i.short_id else f"issue {inert(i.id, 80)}"
+    status = inert(i.status, 40) or "?"
     if i.substatus:
-        status += f" ({i.substatus})"
+        status += f" ({inert(i.substatus, 40)})"
     lines = [
         f"## {ident}: {code(i.title, 300) or '(no title)'}",
         f"- culprit: {code(i.culprit, 200) or '?'}",
-        f"- level {i.level or '?'} · status {status}" + (f" · type {i.type}" if i.type else ""),
+        f"- level {inert(i.level, 20) or '?'} · status {status}"
+        + (f" · type {inert(i.type, 40)}" if i.type else ""),
         f"- {_count(i.count)} events · {_count(i.user_count)} users",
         f"- first seen {when(i.first_seen)}"
         + (f" in {code(i.first_release, 80)}" if i.first_release else ""),
         f"- last seen {when(i.last_seen)}" + (f" in {code(i.last_release, 80)}" if i.last_release else ""),
-        f"- assignee: {flat(i.assignee, 120) or 'none'}",
+        f"- assignee: {inert(i.assignee, 120) or 'none'}",
     ]
     if i.project:
-        lines.append(f"- project: `{i.project}`" + (f" (id {i.project_id})" if i.project_id else ""))
+        lines.append(
+            f"- project: {code(i.project, 80)}" + (f" (id {inert(i.project_id, 40)})" if i.project_id else "")
+        )
     if i.permalink:
-        lines.append(f"- link: {flat(i.permalink, 300)}")
+        lines.append(f"- link: {inert(i.permalink, 300)}")
     if i.merged_from:
-        lines.append(f"- note: you asked for {i.merged_from}; it was merged into (or moved to) this issue")
+        lines.append(
+            f"- note: you asked for {inert(i.merged_from, 80)}; it was merged into (or moved to) this issue"
+        )
     return "\n".join(lines)
 
 
 def render_event_list(events: EventList) -> str:
-    lines = [f"{len(events.events)} recent event(s) of issue {events.issue} (newest first):"]
+    lines = [f"{len(events.events)} recent event(s) of issue {inert(events.issue, 300)} (newest first):"]
     for e in events.events:
         bits = [when(e.time)]
         if e.release:
@@ -120,16 +113,16 @@ def render_event_list(events: EventList) -> str:
         if e.user_id:
             bits.append(f"user {code(e.user_id, 60)}")
         msg = f" — {code(e.message, 120)}" if e.message else ""
-        lines.append(f"- `{e.id}` " + " · ".join(bits) + msg)
+        lines.append(f"- {code(e.id, 64) or '?'} " + " · ".join(bits) + msg)
     lines += _notes(events.notes)
     if events.next_cursor:
-        lines.append(f"More: pass cursor=`{events.next_cursor}`")
+        lines.append(f"More: pass cursor={code(events.next_cursor, 2000)}")
     return "\n".join(lines)
 
 
 def render_tag_values(tv: TagValues) -> str:
     total = tv.total if tv.total else sum(v.count or 0 for v in tv.values)
-    lines = [f"Tag `{tv.key}` on issue {tv.issue}: {len(tv.values)} value(s)"]
+    lines = [f"Tag {code(tv.key, 80) or '``'} on issue {inert(tv.issue, 300)}: {len(tv.values)} value(s)"]
     for v in tv.values:
         share = f" ({(v.count or 0) * 100 / total:.0f}%)" if total else ""
         seen = (
@@ -147,21 +140,21 @@ def render_update(result: UpdateResult) -> str:
     lines = [head + (f" ({sent} sent, not confirmed)" if sent else "") + ":"]
     for o in result.outcomes:
         if not o.ok:
-            lines.append(f"- {o.issue}: FAILED — {flat(o.error, 300)}")
+            lines.append(f"- {inert(o.issue, 300)}: FAILED — {flat(o.error, 300)}")
             continue
         if not o.confirmed:
-            lines.append(f"- {o.issue}: sent, not confirmed — {flat(o.error, 300)}")
+            lines.append(f"- {inert(o.issue, 300)}: sent, not confirmed — {flat(o.error, 300)}")
             continue
         facts = []
         if o.status:
-            facts.append(f"status {o.status}")
+            facts.append(f"status {inert(o.status, 40)}")
         if o.assignee is not None:
-            facts.append(f"assignee {flat(o.assignee, 80) or 'none'}")
+            facts.append(f"assignee {inert(o.assignee, 80) or 'none'}")
         if o.bookmarked is not None:
             facts.append("bookmarked" if o.bookmarked else "not bookmarked")
         if o.seen is not None:
             facts.append("seen" if o.seen else "unseen")
-        lines.append(f"- {o.issue}: ok — " + (", ".join(facts) or "confirmed"))
+        lines.append(f"- {inert(o.issue, 300)}: ok — " + (", ".join(facts) or "confirmed"))
     return "\n".join(lines)
 
 
@@ -180,7 +173,8 @@ def release_line(r: Release) -> str:
     if r.commit_count:
         bits.append(f"{r.commit_count} commit(s)")
     if r.deploy_count:
-        bits.append(f"{r.deploy_count} deploy(s)" + (f", last to {r.last_deploy}" if r.last_deploy else ""))
+        last = f", last to {inert(r.last_deploy, 60)}" if r.last_deploy else ""
+        bits.append(f"{r.deploy_count} deploy(s)" + last)
     if r.health:
         h = r.health
         health = [
@@ -190,7 +184,7 @@ def release_line(r: Release) -> str:
             f"{_count(h.sessions)} sessions" if h.sessions is not None else "",
         ]
         bits += [b for b in health if b]
-    projects = f" [{', '.join(r.projects)}]" if r.projects else ""
+    projects = f" [{', '.join(inert(p, 80) for p in r.projects[:20])}]" if r.projects else ""
     return f"- {code(r.version, 120)}{projects} · " + " · ".join(bits)
 
 
@@ -199,7 +193,7 @@ def render_releases(rl: ReleaseList) -> str:
     lines += [release_line(r) for r in rl.releases]
     lines += _notes(rl.notes)
     if rl.next_cursor:
-        lines.append(f"More: pass cursor=`{rl.next_cursor}`")
+        lines.append(f"More: pass cursor={code(rl.next_cursor, 2000)}")
     return "\n".join(lines)
 
 
@@ -207,7 +201,7 @@ def render_release_created(rc: ReleaseCreated) -> str:
     verb = "already existed (updated)" if rc.already_existed else "created"
     if not rc.confirmed:
         verb = "sent, not confirmed (the answer does not show it)"
-    where = f" in project `{rc.project}`" if rc.project else ""
+    where = f" in project {code(rc.project, 80)}" if rc.project else ""
     lines = [f"Release {code(rc.version, 200)} {verb}{where}."]
     if rc.commits is not None:
         lines.append(f"- commits: {rc.commits}")
@@ -216,7 +210,8 @@ def render_release_created(rc: ReleaseCreated) -> str:
             lines.append(f"- deploy to {code(d.environment, 60)}: sent, not confirmed")
         elif d.ok:
             lines.append(
-                f"- deploy to {code(d.environment, 60)}: recorded" + (f" (id {d.id})" if d.id else "")
+                f"- deploy to {code(d.environment, 60)}: recorded"
+                + (f" (id {inert(d.id, 40)})" if d.id else "")
             )
         else:
             lines.append(f"- deploy to {code(d.environment, 60)}: FAILED — {flat(d.error, 300)}")
@@ -227,13 +222,13 @@ def render_release_created(rc: ReleaseCreated) -> str:
 def render_audit(log: AuditLog) -> str:
     lines = [f"{len(log.entries)} audit entr{'y' if len(log.entries) == 1 else 'ies'}, newest first:"]
     for e in log.entries:
-        bits = [when(e.time), f"**{flat(e.action, 60) or '?'}**"]
+        bits = [when(e.time), f"**{inert(e.action, 60) or '?'}**"]
         if e.actor:
-            bits.append(f"by {flat(e.actor, 80)}")
+            bits.append(f"by {inert(e.actor, 80)}")
         if e.target:
             bits.append(f"on {code(e.target, 80)}")
         if e.ip_address:
-            bits.append(f"from {flat(e.ip_address, 45)}")
+            bits.append(f"from {inert(e.ip_address, 45)}")
         if e.note:
             bits.append(f"— {code(e.note, 120)}")
         lines.append("- " + " ".join(bits))
@@ -241,5 +236,5 @@ def render_audit(log: AuditLog) -> str:
         lines = ["No audit entries match."]
     lines += _notes(log.notes)
     if log.next_cursor:
-        lines.append(f"More: pass cursor=`{log.next_cursor}`")
+        lines.append(f"More: pass cursor={code(log.next_cursor, 2000)}")
     return "\n".join(lines)

@@ -29,12 +29,12 @@ class Trimmer:
         self._flags: dict[int, list[bool]] = {}
         self._sel: dict[int, Selection] = {}
         self._frames_out: dict[tuple[int, int, bool, int | None, bool], FrameOut] = {}
-        self.stack_frames, self.stack_label = self._fallback_stack()
+        self.stack_frames, self.stack_label, self.stack_unread = self._fallback_stack()
 
-    def _fallback_stack(self) -> tuple[list[Frame], str]:
+    def _fallback_stack(self) -> tuple[list[Frame], str, int]:
         ev = self.event
         if ev.exceptions:
-            return [], ""
+            return [], "", 0
         with_frames = [t for t in ev.threads if t.frames]
         thread = next((t for t in with_frames if t.crashed), None) or (
             with_frames[0] if with_frames else None
@@ -43,16 +43,17 @@ class Trimmer:
             name = cut(thread.name, 60) or (f"id {thread.id}" if thread.id is not None else "")
             state = "crashed" if thread.crashed else "current" if thread.current else ""
             label = " ".join(x for x in (state.capitalize() if not name else "", "thread", name) if x)
-            return thread.frames, label + (f" ({state})" if name and state else "")
+            label += f" ({state})" if name and state else ""
+            return thread.frames, label, thread.frames_dropped
         if ev.stacktrace:
-            return ev.stacktrace, "Stack trace"
-        return [], ""
+            return ev.stacktrace, "Stack trace", ev.stacktrace_dropped
+        return [], "", 0
 
-    def _prepared(self, frames: list[Frame]) -> tuple[list[bool], Selection]:
+    def _prepared(self, frames: list[Frame], unread: int) -> tuple[list[bool], Selection]:
         key = id(frames)
         if key not in self._sel:
             self._flags[key] = in_app_flags(frames)
-            self._sel[key] = select(frames, self._flags[key], self.all_frames)
+            self._sel[key] = select(frames, self._flags[key], self.all_frames, unread)
         return self._flags[key], self._sel[key]
 
     def build(self, plan: Plan) -> TrimmedEvent:
@@ -77,10 +78,10 @@ class Trimmer:
             out.template = frame_out(tpl, True, False, code=True, source=None, vars_=False)
         self._exceptions(out, plan)
         if self.stack_frames:
-            flags, sel = self._prepared(self.stack_frames)
+            flags, sel = self._prepared(self.stack_frames, self.stack_unread)
             out.stack = StackOut(
                 label=self.stack_label,
-                frame_count=len(self.stack_frames),
+                frame_count=len(self.stack_frames) + self.stack_unread,
                 frames=frame_items(
                     self.stack_frames,
                     flags,
@@ -140,7 +141,8 @@ class Trimmer:
         outer = chain[-1]
         out.handled, out.mechanism = outer.handled, cut(outer.mechanism, 40) or None
         out.signal = cut(outer.signal, 120) or None
-        n = out.exception_count = len(chain)
+        n = len(chain)
+        out.exception_count = n + self.event.exceptions_dropped
         order = list(range(n - 1, -1, -1))  # outermost first
         full = order[: EXCEPTION_CAP - 1] + ([0] if n > EXCEPTION_CAP else [])
         full = full if n > EXCEPTION_CAP else order
@@ -169,11 +171,12 @@ class Trimmer:
             out.exceptions.append(item)
         skipped = [chain[i] for i in order if i not in full]
         out.more_exceptions = [cut(exc_label(e, 120), 160) for e in skipped[:20]]
-        if len(skipped) > 20:
-            out.more_exceptions.append(f"… and {len(skipped) - 20} more")
+        more = max(0, len(skipped) - 20) + self.event.exceptions_dropped  # not read: a huge chain
+        if more:
+            out.more_exceptions.append(f"… and {more} more")
 
     def _exception(self, exc: ExceptionInfo, role: str, primary: bool, plan: Plan) -> ExceptionOut:
-        flags, sel = self._prepared(exc.frames)
+        flags, sel = self._prepared(exc.frames, exc.frames_dropped)
         detail = "full" if primary else plan.others
         return ExceptionOut(
             type=cut(exc.type, 120) or None,
@@ -183,7 +186,7 @@ class Trimmer:
             handled=exc.handled,
             signal=cut(exc.signal, 120) or None,
             role=role,  # type: ignore[arg-type]
-            frame_count=len(exc.frames),
+            frame_count=len(exc.frames) + exc.frames_dropped,
             frames=frame_items(
                 exc.frames,
                 flags,
