@@ -3,6 +3,7 @@ ignored, nulls tolerated, a body without the `{data}` envelope taken as is."""
 
 from __future__ import annotations
 
+from stacklens import lenient
 from stacklens.backends.json import Json, JsonObject
 from stacklens.errors import InvalidInput, UpstreamError
 from stacklens.models import AuditEntry, Issue, Project, Release, ReleaseHealth
@@ -35,9 +36,10 @@ def _int(value: Json) -> int | None:
 
 
 def _num(value: Json) -> float | None:
+    """A JSON number (not a numeric string: Jentry sends numbers), finite and representable, else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    return lenient.number(value)
 
 
 def unwrap(payload: Json) -> Json:
