@@ -116,6 +116,7 @@ class IssueChange(Model):
     """What update_issue asks for; None = leave unchanged."""
 
     status: Text = None
+    in_release: Text = None  # resolve in this release (status resolved)
     assignee: Text = None
     ignore_minutes: int | None = None
     ignore_count: int | None = None
@@ -130,6 +131,7 @@ class UpdateOutcome(Model):
     issue: str
     ok: bool
     status: Text = None
+    in_release: Text = None  # the release the upstream confirmed the issue resolved in
     assignee: Text = None
     bookmarked: bool | None = None
     seen: bool | None = None

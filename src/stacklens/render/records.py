@@ -65,6 +65,7 @@ def issue_line(i: Issue) -> str:
     ident = f"{i.short_id} (id {i.id})" if i.short_id else f"#{i.id}"
     head = f"- **{ident}** {i.level or '?'} {i.status or '?'}"
     stats = f"{_count(i.count)} ev, {_count(i.user_count)} users, last {when(i.last_seen)}, first {when(i.first_seen)}"
+    stats += f" in {code(i.first_release, 80)}" if i.first_release else ""  # since which release
     title = code(i.title, 140) or "(no title)"  # never a blank line under the issue
     culprit = f" in {code(i.culprit, 100)}" if i.culprit else ""
     extra = f" [{i.project}]" if i.project else ""
@@ -149,7 +150,7 @@ def render_update(result: UpdateResult) -> str:
             continue
         facts = []
         if o.status:
-            facts.append(f"status {o.status}")
+            facts.append(f"status {o.status}" + (f" in {code(o.in_release, 80)}" if o.in_release else ""))
         if o.assignee is not None:
             facts.append(f"assignee {flat(o.assignee, 80) or 'none'}")
         if o.bookmarked is not None:

@@ -14,6 +14,7 @@ import anyio
 
 from stacklens.backends.base import Progress, no_progress
 from stacklens.backends.json import Json, JsonObject
+from stacklens.backends.project_default import default_source
 from stacklens.backends.sentry.mapping import (
     _dict,
     _rows,
@@ -65,6 +66,11 @@ T = TypeVar("T")
 MAX_PROJECT_PAGES = 10  # 10 × 100 projects: a bound on the projects walk, generous for any real org
 PROJECT_CACHE_TTL = 60.0  # a missed slug refetches the list at most this often
 LOOKUP_CONCURRENCY = 8
+
+
+async def _raise(exc: Exception) -> Reply:
+    """An awaitable that re-raises `exc`, for `_on_issue`'s mapping of an error already caught."""
+    raise exc
 
 
 class SentryBackend:
@@ -168,7 +174,10 @@ class SentryBackend:
             if len(by_name) == 1:
                 return by_name[0]
         known = ", ".join(p.slug or p.id for p in (self._projects or [])[:20]) or "none visible to this token"
-        raise InvalidInput(f"project {text!r} not found in organization {self._org}; known projects: {known}")
+        source = default_source(text, self._settings.project)
+        raise InvalidInput(
+            f"project {text!r}{source} not found in organization {self._org}; known projects: {known}"
+        )
 
     async def _project_id(self, value: str) -> str:
         """Numeric ids are used as is (no request); slugs and names resolve through the cached projects list
@@ -199,7 +208,12 @@ class SentryBackend:
             extras.append(f"project={project}" + (f" (id {ids[0]})" if project != ids[0] else ""))
         # An empty query (status="all", no filters) is shown as "" rather than as an empty code span.
         shown = " · ".join([search.query or '""', *extras])
-        return IssuePage(issues=issues, query=shown, next_cursor=reply.next_cursor)
+        notes = (
+            [f"read {' '.join(f.query_syntax)} in query as Sentry search tokens, not as text"]
+            if f.query_syntax
+            else []
+        )
+        return IssuePage(issues=issues, query=shown, next_cursor=reply.next_cursor, notes=notes)
 
     async def get_issue(self, ref: IssueRef) -> Issue:
         # One request: the detail route takes numeric and short ids alike.
@@ -219,7 +233,19 @@ class SentryBackend:
         params = [("environment", environment)] if environment else None
         path = self._issue_path(ref) + f"events/{segment(event_id)}/"
         what = "it has no event matching that environment" if environment else f"its event {event_id}"
-        reply = await self._on_issue(ref, self._request("GET", path, params=params, scope="event:read"), what)
+        try:
+            reply = await self._request("GET", path, params=params, scope="event:read")
+        except UpstreamError as exc:
+            if not (exc.not_found and environment):
+                reply = await self._on_issue(ref, _raise(exc), what)
+            else:
+                await self._tag_keys(ref)  # the issue missing is "issue not found", not an environment miss
+                seen = await self._environments(ref)
+                raise UpstreamError(
+                    f"issue {ref} has no event {'' if event_id == 'latest' else event_id + ' '}in environment "
+                    f"{environment!r}; environments seen: {', '.join(seen) or 'none'}",
+                    404,
+                ) from None
         if not isinstance(reply.data, dict):
             raise UpstreamError(f"Sentry answered event {event_id} of issue {ref} with an unexpected shape.")
         return normalize_event(reply.data)
@@ -244,8 +270,16 @@ class SentryBackend:
         path = self._issue_path(ref) + f"tags/{segment(key)}/values/"
         # Sentry knows sort=count|date|age (each newest/most first); any other value, "-count" included,
         # silently falls back to "-id", which would make the first page the newest values, not the most common.
-        call = self._request("GET", path, params=[("sort", "count")], scope="event:read")
-        reply = await self._on_issue(ref, call, f"the issue has no tag {key!r}")
+        try:
+            reply = await self._request("GET", path, params=[("sort", "count")], scope="event:read")
+        except UpstreamError as exc:
+            if not exc.not_found:
+                raise
+            # Which of the two is missing, the issue or its tag: the issue's tag keys say (one request).
+            keys = await self._tag_keys(ref)
+            raise InvalidInput(
+                f"issue {ref} has no tag {key!r}; its tag keys: {', '.join(keys) or 'none'}"
+            ) from None
         values = [tag_value_from_sentry(r) for r in _rows(reply.data, "tag values")]
         values.sort(key=lambda v: v.count or 0, reverse=True)
         notes: list[str] = []
@@ -257,6 +291,21 @@ class SentryBackend:
         if len(values) > limit:
             notes.append(f"{len(values) - limit} less frequent value(s) not shown")
         return TagValues(issue=str(ref), key=key, values=values[:limit], total=total, notes=notes)
+
+    async def _tag_keys(self, ref: IssueRef) -> list[str]:
+        """The issue's tag keys (`GET …/issues/{id}/tags/`); a 404 there means the issue itself is missing."""
+        call = self._request("GET", self._issue_path(ref) + "tags/", scope="event:read")
+        reply = await self._on_issue(ref, call)
+        return sorted({k for k in (_str(_dict(r).get("key")) for r in _rows(reply.data, "tags")) if k})
+
+    async def _environments(self, ref: IssueRef) -> list[str]:
+        """The environments the issue's events were seen in (its `environment` tag), best effort."""
+        path = self._issue_path(ref) + "tags/environment/values/"
+        try:
+            reply = await self._request("GET", path, params=[("sort", "count")], scope="event:read")
+        except UpstreamError:
+            return []
+        return [v for v in (tag_value_from_sentry(r).value for r in _rows(reply.data, "tag values")) if v]
 
     # --- updates ----------------------------------------------------------------------------------
 
@@ -399,7 +448,8 @@ class SentryBackend:
                 *(["its commits were replaced by the ones sent"] if spec.commits else []),
                 *(["the deploys below were added to it"] if spec.deploys else []),
             ]
-            notes.append("the release already existed (208)" + (": " + " and ".join(did) if did else ""))
+            did = did or ["nothing was changed (no commits or deploys sent)"]
+            notes.append("the release already existed (208): " + " and ".join(did))
         commit_count = data.get("commitCount")
         result = ReleaseCreated(
             version=_str(data.get("version")) or version,
@@ -437,4 +487,13 @@ class SentryBackend:
         reply = await self._org_request("GET", "audit-logs/", params=params, scope="org:write")
         data = reply.data
         rows = _rows(data.get("rows") if isinstance(data, dict) else data, "audit log")
-        return AuditLog(entries=[audit_entry(r) for r in rows][:limit], next_cursor=reply.next_cursor)
+        notes: list[str] = []
+        options = data.get("options") if isinstance(data, dict) else None
+        if action and not rows:
+            # Sentry lists the actions it knows beside the rows: name them, an unknown one matches nothing.
+            known = sorted({o for o in options if isinstance(o, str)}) if isinstance(options, list) else []
+            if known and action not in known:
+                raise InvalidInput(f"unknown audit action {action!r}; Sentry's actions: {', '.join(known)}")
+            notes.append(f"no entry has action {action!r}")
+        entries = [audit_entry(r) for r in rows][:limit]
+        return AuditLog(entries=entries, next_cursor=reply.next_cursor, notes=notes)

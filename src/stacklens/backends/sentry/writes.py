@@ -27,12 +27,27 @@ def outcome(issue: str, change: IssueChange, data: JsonObject) -> UpdateOutcome:
     """What the upstream confirmed for the fields asked; a contradiction is a failure, not a success."""
     out = UpdateOutcome(issue=issue, ok=True)
     problems: list[str] = []
-    wanted_status = change.status or ("ignored" if change.ignore_minutes or change.ignore_count else None)
+    wanted_status = change.status or (
+        "ignored"
+        if change.ignore_minutes or change.ignore_count
+        else "resolved"
+        if change.in_release
+        else None
+    )
     if wanted_status:
         out.status = _confirmed_status(data)
         accepted = {wanted_status} | ({"resolved"} if wanted_status == "resolved_in_next_release" else set())
         if out.status is not None and out.status not in accepted:
             problems.append(f"Sentry reports status {out.status}, not {wanted_status}")
+    if change.in_release is not None:
+        # Confirmed from the answer: a resolve that dropped the release would otherwise read as success.
+        confirmed = _str(_dict(data.get("statusDetails")).get("inRelease"))
+        out.in_release = confirmed
+        asked = change.in_release.strip()
+        if confirmed is not None and asked != "latest" and confirmed != asked:
+            problems.append(f"Sentry reports it resolved in release {confirmed}, not {change.in_release}")
+        elif confirmed is None and "statusDetails" in data:
+            problems.append(f"Sentry did not confirm the release {change.in_release} it was resolved in")
     if change.assignee is not None and "assignedTo" in data:
         out.assignee = assignee_text(data.get("assignedTo")) or "none"
         if change.assignee.lower() == "none" and out.assignee != "none":
@@ -74,6 +89,16 @@ def update_body(change: IssueChange) -> JsonObject:
                     raise InvalidInput(f"{name} must be a positive integer")
                 details[key] = value
         body["statusDetails"] = details
+    if change.in_release is not None:
+        version = change.in_release.strip()
+        if not version or any(ord(c) < 32 or c == "\x7f" for c in version):
+            raise InvalidInput("in_release: a release version, e.g. shop@1.4.3")
+        if status not in (None, "resolved"):
+            raise InvalidInput(
+                f"in_release goes with status='resolved' (or no status), not status={status!r}"
+            )
+        status = "resolved"
+        body["statusDetails"] = {"inRelease": version}
     if status is not None:
         body["status"] = STATUS_BODY.get(status, status)
     if change.assignee is not None:
