@@ -29,6 +29,7 @@ sys.path.insert(0, str(SAMPLES))
 sys.path.insert(0, str(ROOT / "src"))
 
 import sentry_sdk  # noqa: E402
+from sandbox_consistency import reconcile  # noqa: E402  (scripts/ is on sys.path when run as a script)
 from sentry_sdk.integrations.logging import LoggingIntegration  # noqa: E402
 
 from stacklens.sandbox.capture import capture_events  # noqa: E402
@@ -149,7 +150,13 @@ RELEASE_SPECS = [
         [("staging", 5.1), ("production", 5)],
         (97.9, 98.8, 86.0, 51003, 6120),
     ),
-    ("checkout-api@1.9.0-rc.1", "checkout-api", 1, [("staging", 1)], (100.0, 100.0, 2.0, 812, 40)),
+    (
+        "checkout-api@1.9.0-rc.1",
+        "checkout-api",
+        1,
+        [("staging", 1), ("production", 0.6)],
+        (100.0, 100.0, 2.0, 812, 40),
+    ),
     ("worker@0.9.0+build.5", "worker", 30, [("production", 30)], (99.9, 99.9, 10.0, 3012, 0)),
     ("worker@0.9.1+build.7", "worker", 8, [("production", 8)], (99.5, 99.7, 90.0, 9120, 0)),
 ]
@@ -840,6 +847,7 @@ def main() -> None:
         "events": events,
         "audit": make_audit(issues),
     }
+    reconcile(dataset)  # first releases, first events and deploys agree (sandbox_consistency.py)
     shutil.rmtree(WORKDIR, ignore_errors=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(dataset, indent=None, separators=(",", ":"), ensure_ascii=False, sort_keys=False)

@@ -135,7 +135,7 @@ def test_segment_encodes(value, encoded):
         ({"limit": 10**6}, "1–100"),
         ({"limit": True}, "1–100"),
         ({"min_events": -1}, "non-negative"),
-        ({"first_seen": "yesterday"}, '"24h"'),
+        ({"first_seen": "the day before"}, '"24h"'),
         ({"first_seen": "0h"}, "positive"),
         ({"last_seen": "2026-13-45"}, "ISO date"),
         ({"last_seen": "24x"}, "ISO date"),
@@ -241,6 +241,7 @@ ROUTES = {
             "issues/",
             r"issues/[A-Za-z0-9_-]+/",
             r"issues/[A-Za-z0-9_-]+/events/",
+            r"issues/[A-Za-z0-9_-]+/tags/",
             rf"issues/[A-Za-z0-9_-]+/events/{SEG}/",
             rf"issues/[A-Za-z0-9_-]+/tags/{SEG}/values/",
             "releases/",
@@ -316,7 +317,7 @@ def cases_for(backend: str, tool: str) -> list:
             R({"level": ["error", "bogus"]}),
             R({"sort": "random"}, "last_seen"),
             R({"min_events": -1}),
-            R({"first_seen": "yesterday"}, "24h"),
+            R({"first_seen": "the day before"}, "24h"),
             R({"first_seen": "0h"}),
             R({"first_seen": "999999w"}),
             R({"first_seen": "0001-01-01T00:00:00+01:00"}),
@@ -564,7 +565,8 @@ async def test_encoded_values_arrive_intact(backend, sandbox, sandbox_url):
             sandbox.requests.clear()
             env = "prod/../x?y=1#z\u2028"
             await client.call_tool("get_latest_event", {"issue": ID[backend], "environment": env})
-            assert [r.param("environment") for r in sandbox.requests] == [env]
+            # The first request carries it intact (an event missing there is then explained from the tags).
+            assert [r.param("environment") for r in sandbox.requests][:1] == [env]
         else:
             post = sandbox.find_requests(r"/releases$", "POST")
             assert len(post) == 1 and post[0].json["version"] == version

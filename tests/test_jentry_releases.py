@@ -110,5 +110,10 @@ async def test_create_release_refusals_send_nothing(sandbox, sandbox_url, spec, 
 async def test_create_release_uses_the_default_project(sandbox, sandbox_url) -> None:
     async with jentry(sandbox_url, project="3") as backend:
         created = await backend.create_release(ReleaseSpec(version="worker@1.0.0"))
-    assert calls(sandbox) == [("POST", "/api/v1/projects/3/releases", [])]
-    assert sandbox.requests[0].json == {"version": "worker@1.0.0"} and created.commits == 0
+    # One GET first: Jentry answers 201 whether the version existed or not, so the list says which.
+    assert calls(sandbox) == [
+        ("GET", "/api/v1/projects/3/releases", [("limit", "100")]),
+        ("POST", "/api/v1/projects/3/releases", []),
+    ]
+    assert sandbox.requests[1].json == {"version": "worker@1.0.0"} and created.commits == 0
+    assert created.already_existed is False

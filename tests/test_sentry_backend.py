@@ -140,7 +140,7 @@ async def test_list_tag_values(sandbox: Sandbox, sandbox_url: str) -> None:
     async with sentry(sandbox_url) as backend:
         tags = await backend.list_tag_values(ref("SHOP-1A"), "customer_tier", limit=20)
         one = await backend.list_tag_values(ref("SHOP-1A"), "customer_tier", limit=1)
-        with pytest.raises(UpstreamError, match=r"or the issue has no tag 'no\.such:key'"):
+        with pytest.raises(InvalidInput, match=r"has no tag 'no\.such:key'; its tag keys: browser, "):
             await backend.list_tag_values(ref("SHOP-1A"), "no.such:key")
         with pytest.raises(InvalidInput):
             await backend.list_tag_values(ref("SHOP-1A"), "../x")
@@ -148,6 +148,7 @@ async def test_list_tag_values(sandbox: Sandbox, sandbox_url: str) -> None:
         ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "count")]),
         ("GET", f"{API}/issues/SHOP-1A/tags/customer_tier/values/", [("sort", "count")]),
         ("GET", f"{API}/issues/SHOP-1A/tags/no.such:key/values/", [("sort", "count")]),
+        ("GET", f"{API}/issues/SHOP-1A/tags/", []),  # the 404 explained: the issue's tag keys
     ]
     assert sandbox.requests[2].raw_path.endswith("/tags/no.such%3Akey/values/")
     counts = [v.count or 0 for v in tags.values]

@@ -206,7 +206,7 @@ def test_project_kept_for_resolution() -> None:
         ({"sort": "priority"}, ["sort", "last_seen", "first_seen", "events", "users", "trends"]),
         ({"limit": 0}, ["1–100"]),
         ({"limit": 101}, ["1–100"]),
-        ({"first_seen": "yesterday"}, ["first_seen", "24h", "7d"]),
+        ({"first_seen": "the day before"}, ["first_seen", "24h", "7d"]),
         ({"last_seen": "0h"}, ["positive"]),
         ({"last_seen": "5 fortnights"}, ["last_seen", "30m"]),
         ({"last_seen": "2026-13-45"}, ["last_seen"]),

@@ -122,6 +122,7 @@ class IssueChange(Model):
     """What update_issue asks for; None = leave unchanged."""
 
     status: Text = None
+    in_release: Text = None  # resolve in this release (status resolved)
     assignee: Text = None
     ignore_minutes: int | None = None
     ignore_count: int | None = None
@@ -140,6 +141,7 @@ class UpdateOutcome(Model):
     ok: bool
     confirmed: bool = True
     status: Text = None
+    in_release: Text = None  # the release the upstream confirmed the issue resolved in
     assignee: Text = None
     bookmarked: bool | None = None
     seen: bool | None = None

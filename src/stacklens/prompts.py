@@ -3,8 +3,12 @@
 from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
+from stacklens.errors import InvalidInput
+from stacklens.query import WINDOW_HELP, parse_window
 from stacklens.tools.base import ToolEnv
 
 
@@ -34,9 +38,20 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
         description="Review the errors that appeared recently and propose what to do with each",
     )
     def triage_new_errors(
-        window: Annotated[str, Field(description="How far back, e.g. 24h or 7d")] = "24h",
+        window: Annotated[
+            str, Field(description="How far back, e.g. 24h, 7d, today, yesterday or an ISO date")
+        ] = "24h",
         project: Annotated[str | None, Field(description="Project slug or id")] = None,
     ) -> str:
+        # Checked by the parser search_issues uses: the prompt never sends the model off with a window the
+        # tool would refuse (a bad one is an error naming the forms that work).
+        # An MCPError keeps its message (the SDK replaces any other exception's with a generic one).
+        try:
+            if parse_window(window, "window") is None:
+                raise InvalidInput(f"window is empty; use {WINDOW_HELP}")
+        except InvalidInput as exc:
+            raise MCPError(INVALID_PARAMS, str(exc)) from None
+        window = window.strip()
         where = f", project={project!r}" if project else ""
         return (
             f"Call search_issues(first_seen={window!r}, level=['error', 'fatal']{where}, sort='events'). "

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from stacklens.errors import InvalidInput
+from stacklens.query_syntax import split_syntax
 from stacklens.refs import TAG_KEY, check_project
 
 STATUSES = ("unresolved", "resolved", "ignored", "all")
@@ -24,8 +25,11 @@ _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _MAX_WINDOW_SECONDS = 100 * 366 * 86400
 MAX_CURSOR = 16_000
 WINDOW_HELP = (
-    'a window like "30m", "24h", "7d", "2w" (within the last …) or an ISO date/datetime like "2026-01-15"'
+    'a window like "30m", "24h", "7d", "2w" (within the last …; "last 24h" too), "today" or "yesterday" '
+    '(since 00:00 UTC that day) or an ISO date/datetime like "2026-01-15"'
 )
+_LAST = re.compile(r"(?:last|past|within)\s+", re.IGNORECASE)
+_DAYS_BACK = {"today": 0, "yesterday": 1}
 
 
 class Window(BaseModel):
@@ -58,7 +62,12 @@ def parse_window(value: str | None, name: str) -> Window | None:
     text = str(value).strip()
     if not text:
         return None
-    match = _WINDOW.fullmatch(text)
+    if text.lower() in _DAYS_BACK:
+        # A calendar day in UTC, not "the last 24 hours": the shown query and notes carry the date it means.
+        start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        start -= timedelta(days=_DAYS_BACK[text.lower()])
+        return Window(text=f"{text.lower()} (since {start:%Y-%m-%d} 00:00 UTC)", since=start, date_only=True)
+    match = _WINDOW.fullmatch(_LAST.sub("", text, count=1) if _LAST.match(text) else text)
     if match:
         amount = int(match.group(1))
         unit = _UNITS.get(match.group(2).lower().rstrip("s"), match.group(2).lower()[0])
@@ -120,6 +129,9 @@ class IssueFilter(BaseModel):
     limit: int = Field(default=25, ge=1, le=100)
     cursor: str | None = None
     sentry_query: str | None = None
+    # Sentry search tokens found in `query` (query_syntax.py): Sentry sends them as tokens, others refuse
+    # them with the matching parameters; never searched as a literal phrase.
+    query_syntax: tuple[str, ...] = ()
 
     @classmethod
     def build(
@@ -181,11 +193,13 @@ class IssueFilter(BaseModel):
             check_raw_sentry_query(str(sentry_query))
         if release is not None and str(release).strip().endswith("\\"):
             raise InvalidInput("release must not end with a backslash")
+        free_text, syntax = split_syntax(str(query)) if query else ("", ())
         project_text = None
         if project is not None and str(project).strip():
             project_text = check_project(project)
         return cls(
-            query=(query or "").strip() or None,
+            query=free_text.strip() or None,
+            query_syntax=syntax,
             status=_one_of(status or "unresolved", STATUSES, "status"),  # type: ignore[arg-type]
             levels=levels,
             environments=tuple(_no_controls(e, "environment", 200) for e in _as_list(environment)),

@@ -63,7 +63,7 @@ def _unknown_arguments(name: str, arguments: dict[str, Any], schema: dict[str, A
     for key in unknown[:5]:
         close = difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.5)
         prefix = [k for k in known if k.startswith(key.lower()) or key.lower().startswith(k)]
-        guess = close or prefix
+        guess = prefix or close  # `env` means `environment`, however close `level` spells
         parts.append(f"{key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else ""))
     return f"{name}: unknown argument {', '.join(parts)}; it takes {', '.join(known) or 'no arguments'}"
 

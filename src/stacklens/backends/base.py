@@ -98,7 +98,7 @@ class Backend(Protocol):
         ...
 
 
-UPDATE_FIELDS = ("assignee", "ignore_minutes", "ignore_count", "bookmarked", "seen")
+UPDATE_FIELDS = ("in_release", "assignee", "ignore_minutes", "ignore_count", "bookmarked", "seen")
 
 
 @dataclass(frozen=True)

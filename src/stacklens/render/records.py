@@ -53,6 +53,7 @@ def issue_line(i: Issue) -> str:
     ident = f"{inert(i.short_id, 80)} (id {inert(i.id, 80)})" if i.short_id else f"#{inert(i.id, 80)}"
     head = f"- **{ident}** {inert(i.level, 20) or '?'} {inert(i.status, 40) or '?'}"
     stats = f"{_count(i.count)} ev, {_count(i.user_count)} users, last {when(i.last_seen)}, first {when(i.first_seen)}"
+    stats += f" in {code(i.first_release, 80)}" if i.first_release else ""  # since which release
     title = code(i.title, 140) or "(no title)"  # never a blank line under the issue
     culprit = f" in {code(i.culprit, 100)}" if i.culprit else ""
     extra = f" [{inert(i.project, 80)}]" if i.project else ""
@@ -147,7 +148,9 @@ def render_update(result: UpdateResult) -> str:
             continue
         facts = []
         if o.status:
-            facts.append(f"status {inert(o.status, 40)}")
+            facts.append(
+                f"status {inert(o.status, 40)}" + (f" in {code(o.in_release, 80)}" if o.in_release else "")
+            )
         if o.assignee is not None:
             facts.append(f"assignee {inert(o.assignee, 80) or 'none'}")
         if o.bookmarked is not None:

@@ -2,6 +2,7 @@
 (validate → backend → render) with its error mapping."""
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar, cast
@@ -90,6 +91,10 @@ def _number_as_text(value: object) -> object:
 IdText = Annotated[str, BeforeValidator(_number_as_text)]  # an id or name: a string, or a JSON number
 
 
+_INSTANCE_OF = re.compile(r" or (an )?instance of \w+")
+_CLASS_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")  # field names are lower case; pydantic labels models by class
+
+
 def validation_message(exc: ValidationError) -> str:
     """One short line per bad argument (first error of each: a union reports one per branch), no doc links."""
     first: dict[str, str] = {}
@@ -99,9 +104,12 @@ def validation_message(exc: ValidationError) -> str:
             for p in err.get("loc", ())
             if not str(p).startswith(("literal[", "list[", "function-"))
             and str(p) != "str"  # a union's branch label (`str | list[str]`), not a field name
+            and not _CLASS_NAME.fullmatch(str(p))  # a model's branch label (`CommitSpec | str`): internal
         ]
         name = ".".join(loc) or "input"
-        first.setdefault(name.split(".")[0], f"{name}: {err.get('msg')}")
+        # pydantic names the model class ("… or instance of CommitSpec"): internal, and no help to the caller.
+        msg = _INSTANCE_OF.sub("", str(err.get("msg")))
+        first.setdefault(name.split(".")[0], f"{name}: {msg}")
     return "invalid arguments: " + "; ".join(list(first.values())[:5])
 
 

@@ -14,6 +14,11 @@ from stacklens.tools.base import ToolEnv, ToolSpec, call, result
 from stacklens.tools.params import ProjectArg
 
 
+def _commit(given: CommitSpec | str) -> CommitSpec:
+    """A plain sha string (`commits=["a1b2c3d"]`) is a commit with only its sha."""
+    return given if isinstance(given, CommitSpec) else CommitSpec(sha=given.strip())
+
+
 def register(mcp: MCPServer, env: ToolEnv) -> None:
     replaces = env.caps.release_repost_replaces  # a repeat then replaces what the first call recorded
 
@@ -39,7 +44,10 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
         url: Annotated[str | None, Field(description="Link to the release", max_length=2000)] = None,
         date_released: Annotated[str | None, Field(description="ISO-8601 release time")] = None,
         commits: Annotated[
-            list[CommitSpec] | None, Field(description="Commits in the release", max_length=1000)
+            list[CommitSpec | Annotated[str, Field(min_length=1, max_length=200)]] | None,
+            Field(
+                description="Commits in the release: {'sha':…} objects or plain sha strings", max_length=1000
+            ),
         ] = None,
         deploys: Annotated[
             list[DeploySpec] | None, Field(description="Deploys to record", max_length=50)
@@ -50,7 +58,8 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
                 raise InvalidInput("version must not contain control characters")
             spec = ReleaseSpec(
                 version=version.strip(), project=project or None, ref=ref, url=url,
-                date_released=date_released, commits=commits or [], deploys=deploys or [],
+                date_released=date_released, commits=[_commit(c) for c in commits or []],
+                deploys=deploys or [],
             )  # fmt: skip
             return await b.create_release(spec)
 

@@ -4,14 +4,14 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import CallToolResult
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from stacklens.backends.base import Backend
 from stacklens.models import IssuePage
 from stacklens.query import IssueFilter
 from stacklens.render import records
 from stacklens.tools.base import READ, ToolEnv, ToolSpec, call, progress, result
-from stacklens.tools.params import CursorArg, Level, ProjectArg
+from stacklens.tools.params import CursorArg, Levels, ProjectArg, lower_enum
 
 
 def register(mcp: MCPServer, env: ToolEnv) -> None:
@@ -24,13 +24,19 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     )
     async def search_issues(
         ctx: Context,
-        query: Annotated[str | None, Field(description="Free text in title/culprit", max_length=1000)] = None,
-        status: Annotated[
-            Literal["unresolved", "resolved", "ignored", "all"], Field(description="Issue status")
-        ] = "unresolved",
-        level: Annotated[
-            Level | list[Level] | None, Field(description="One level or a list (any of)")
+        query: Annotated[
+            str | None,
+            Field(
+                description="Free text in title/culprit (Sentry syntax like level:error is read as such)",
+                max_length=1000,
+            ),
         ] = None,
+        status: Annotated[
+            Literal["unresolved", "resolved", "ignored", "all"],
+            BeforeValidator(lower_enum),
+            Field(description="Issue status"),
+        ] = "unresolved",
+        level: Levels = None,
         environment: Annotated[
             str | list[str] | None,
             Field(description="Environment(s), e.g. production" + env.unsupported("environment")),
@@ -40,10 +46,13 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
         ] = None,
         assigned: Annotated[str | None, Field(description=env.caps.assigned_help, max_length=200)] = None,
         first_seen: Annotated[
-            str | None, Field(description="First seen within ('30m','24h','7d','2w') or since an ISO date")
+            str | None,
+            Field(
+                description="First seen within ('30m','24h','7d'), since 'today'/'yesterday' (UTC) or an ISO date"
+            ),
         ] = None,
         last_seen: Annotated[
-            str | None, Field(description="Last seen within ('7d') or since an ISO date")
+            str | None, Field(description="Last seen within ('7d'), since 'today'/'yesterday' or an ISO date")
         ] = None,
         min_events: Annotated[int | None, Field(description="At least this many events", ge=0)] = None,
         tags: Annotated[
@@ -55,7 +64,9 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
         ] = None,
         project: ProjectArg = None,
         sort: Annotated[
-            Literal["last_seen", "first_seen", "events", "users", "trends"], Field(description="Order")
+            Literal["last_seen", "first_seen", "events", "users", "trends"],
+            BeforeValidator(lower_enum),
+            Field(description="Order"),
         ] = "last_seen",
         limit: Annotated[int, Field(description="Issues per page", ge=1, le=100)] = 25,
         cursor: CursorArg = None,

@@ -48,12 +48,13 @@ from stacklens.backends.jentry.mapping import (
     unwrap,
 )
 from stacklens.backends.jentry.plan import JentryPlan, jentry_plan
-from stacklens.backends.jentry.releases import merge_releases, release_body
+from stacklens.backends.jentry.releases import merge_releases, release_body, repost_notes
 from stacklens.backends.jentry.scan import scan, scan_page_size, search_notes
 from stacklens.backends.jentry.writes import outcome, update_body
 from stacklens.backends.json import Json
 from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
+from stacklens.backends.project_default import default_source
 from stacklens.config import Settings
 from stacklens.errors import InvalidInput, StacklensError, UpstreamError
 from stacklens.events import Event, normalize_event
@@ -199,8 +200,9 @@ class JentryBackend:
                 if (p.slug or "").lower() == text.lower() or (p.name or "").lower() == text.lower():
                     return p
         known_names = ", ".join(p.slug or p.name or p.id for p in (self._projects or [])[:20])
+        source = default_source(text, self._settings.project)
         raise InvalidInput(
-            f"project {text!r} not found; known projects: {known_names or 'none visible to this token'}"
+            f"project {text!r}{source} not found; known projects: {known_names or 'none visible to this token'}"
         )
 
     async def list_projects(self) -> list[Project]:
@@ -439,6 +441,7 @@ class JentryBackend:
             )
         body = release_body(spec, version)
         target = await self._find_project(chosen)
+        existed = await self._release_exists(target, version)  # its answer is 201 either way
         # The API replaces a version's commits and deploys when it is posted again: safe to retry.
         reply = await self._call(
             "POST",
@@ -448,7 +451,7 @@ class JentryBackend:
             idempotent=True,
         )
         data = _dict(unwrap(reply.data))
-        notes: list[str] = []  # re-posting replaces commits and deploys: the tool description says so
+        notes = repost_notes(existed, spec)
         recorded = _int(data.get("deploys"))
         if recorded is not None and recorded != len(spec.deploys):
             notes.append(f"Jentry reports {recorded} deploy(s) recorded for {len(spec.deploys)} sent")
@@ -463,6 +466,7 @@ class JentryBackend:
             version=version,
             project=target.slug or target.name or target.id,
             confirmed=confirmed,
+            already_existed=bool(existed),
             commits=commits,
             deploys=[
                 DeployOutcome(
@@ -475,6 +479,22 @@ class JentryBackend:
             ],
             notes=notes,
         )
+
+    async def _release_exists(self, project: Project, version: str) -> bool | None:
+        """Whether the project lists the version (its newest 100 releases); None when the list is refused."""
+        try:
+            reply = await self._call(
+                "GET",
+                f"/projects/{segment(project.id)}/releases",
+                params=[("limit", "100")],
+                scope=PROJECT_READ,
+            )
+        except UpstreamError as exc:
+            if exc.status in (401, 403, 404):
+                return None
+            raise
+        rows = _rows(unwrap(reply.data), "releases")
+        return any((_str(r.get("release")) or _str(r.get("version"))) == version for r in rows)
 
     # --- audit ------------------------------------------------------------------------------------
 
@@ -499,5 +519,10 @@ class JentryBackend:
                 f"filtered to action {action.strip()!r} client-side over the {len(entries)} most recent "
                 "entries (Jentry's audit API has no action filter)"
             )
+            if not kept:
+                seen = sorted({e.action for e in entries if e.action})
+                notes.append(
+                    f"no entry has action {action.strip()!r}; actions seen: {', '.join(seen) or 'none'}"
+                )
             entries = kept
         return AuditLog(entries=entries[:limit], notes=notes)

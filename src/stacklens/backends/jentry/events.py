@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from stacklens.backends.jentry.mapping import _dict, _str
 from stacklens.backends.json import Json, JsonObject
-from stacklens.errors import NotSupported, UpstreamError
+from stacklens.errors import InvalidInput, NotSupported, UpstreamError
 from stacklens.events import Event, normalize_event, summarize_event
 from stacklens.models import EventSummary, TagValue, TagValues, Time
 from stacklens.refs import IssueRef
@@ -88,7 +88,40 @@ def tag_value(raw: JsonObject, event: Event, key: str) -> str | None:
     if key == "user":
         ident = event.user_id or _str(_dict(raw.get("user")).get("id"))
         return f"id:{ident}" if ident else None
-    return None
+    return context_value(raw, key)
+
+
+CONTEXT_KEYS = ("browser", "os", "device", "runtime")
+
+
+def context_value(raw: JsonObject, key: str) -> str | None:
+    """What Sentry derives as a tag from an event's contexts, where no tag carries it: `browser` →
+    "Chrome 131.0.0", `browser.name` → "Chrome" (likewise os, device, runtime). A context is found by its
+    key or its `type` (SDKs send `client_os` typed `os`)."""
+    kind, _, part = key.partition(".")
+    if kind not in CONTEXT_KEYS or part not in ("", "name"):
+        return None
+    contexts = _dict(raw.get("contexts"))
+    ctx = _dict(contexts.get(kind)) or next(
+        (_dict(c) for c in contexts.values() if _dict(c).get("type") == kind), {}
+    )
+    name = _str(ctx.get("name")) or _str(ctx.get("model")) or _str(ctx.get("family"))
+    if name is None:
+        return None
+    version = _str(ctx.get("version"))
+    return name if part or not version else f"{name} {version}"
+
+
+def keys_seen(rows: list[JsonObject]) -> list[str]:
+    """The tag keys these events carry (their own tags, the event fields and the contexts tags derive from)."""
+    keys: set[str] = set()
+    for raw in rows:
+        keys.update(k for k, _ in _raw_tags(raw))
+        keys.update(k for k in ("environment", "release", "level") if _str(raw.get(k)))
+        if _dict(raw.get("user")):
+            keys.add("user")
+        keys.update(k for k in CONTEXT_KEYS if context_value(raw, k))
+    return sorted(keys)
 
 
 def choose_event(ref: IssueRef, rows: list[JsonObject], wanted: str, environment: str | None) -> JsonObject:
@@ -174,6 +207,12 @@ def tag_values(ref: IssueRef, key: str, rows: list[JsonObject], limit: int) -> T
         if len(rows) < EVENT_WINDOW
         else f"from the {len(rows)} most recent events (the Jentry API exposes no more: a sample)"
     )
+    if rows and not tagged:
+        # Absent, not "not found": say which keys there are, so the next call can use one of them.
+        raise InvalidInput(
+            f"issue {ref} has no tag {key!r} on {sample.removeprefix('from ')}; "
+            f"its tag keys: {', '.join(keys_seen(rows)) or 'none'}"
+        )
     notes = [sample]
     if tagged < len(rows):
         notes.append(f"{len(rows) - tagged} of those events have no {key} tag")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from stacklens.errors import InvalidInput, NotSupported
 from stacklens.models import Issue
 from stacklens.query import _UNIT_SECONDS, IssueFilter, Window
+from stacklens.query_syntax import syntax_hint
 
 JENTRY_PERIODS: tuple[tuple[str, timedelta], ...] = (
     ("24h", timedelta(hours=24)),
@@ -79,6 +80,12 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
         raise NotSupported(
             "Jentry cannot filter issues by tag. Omit tags; use list_tag_values on an issue to see a tag's spread."
         )
+    if f.query_syntax:
+        raise InvalidInput(
+            f"query holds Sentry search syntax ({' '.join(f.query_syntax)}), which Jentry's text search "
+            f"would look for literally; pass {syntax_hint(f.query_syntax)} instead "
+            "(tags and environment are Sentry only) and keep query for words of the title."
+        )
     if f.sentry_query:
         raise NotSupported(
             "sentry_query is Sentry search syntax; with Jentry use query (text) and the other filters."
@@ -126,11 +133,12 @@ def jentry_plan(f: IssueFilter, *, now: datetime | None = None, me: int | None =
                         'assigned="me" needs JENTRY_USER_ID (your Jentry user id) to be set; or pass the user id'
                     )
                 uid = str(me)
-            elif f.assigned.isascii() and f.assigned.isdigit():
-                uid = str(int(f.assigned))  # "007" and 7 name one user; assignees compare as text
+            elif (digits := a.removeprefix("user:")).isascii() and digits.isdigit():
+                uid = str(int(digits))  # "007", 7 and user:7 (as read_audit shows users) name one user
             else:
                 raise NotSupported(
-                    'Jentry assigns issues to numeric user ids: use assigned=<user id>, "me" or "none".'
+                    "Jentry assigns issues to numeric user ids: use assigned=<user id> (or user:<id>, as "
+                    'read_audit shows them), "me" or "none".'
                 )
             checks.append(lambda i: i.assignee == uid)
             described.append(f"assigned to user {uid}")

@@ -83,3 +83,16 @@ def _time_text(value: str, name: str) -> str:
     except ValueError:
         raise InvalidInput(f"{name}={value!r} is not an ISO-8601 time, e.g. 2026-06-29T12:30:00Z") from None
     return text
+
+
+def repost_notes(existed: bool | None, spec: ReleaseSpec) -> list[str]:
+    """What a POST did to a version, said truthfully: Jentry replaces an existing version's commits and
+    deploys with the ones sent (an empty list included), it does not add to them."""
+    if existed is None:
+        return ["could not check whether the version existed before (its releases list was refused)"]
+    if not existed:
+        return []
+    return [
+        f"the release already existed: its commits and deploys were replaced by the {len(spec.commits)} "
+        f"commit(s) and {len(spec.deploys)} deploy(s) sent (Jentry replaces them on a re-post)"
+    ]

@@ -16,6 +16,7 @@ def update_body(change: IssueChange, me: int | None) -> JsonObject:
     unsupported = [
         name
         for name, value in (
+            ("in_release", change.in_release),
             ("ignore_minutes", change.ignore_minutes),
             ("ignore_count", change.ignore_count),
             ("bookmarked", change.bookmarked),

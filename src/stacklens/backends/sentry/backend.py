@@ -17,6 +17,7 @@ from stacklens.backends.base import Progress, no_progress
 from stacklens.backends.json import Json, JsonObject
 from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
+from stacklens.backends.project_default import default_source
 from stacklens.backends.sentry.mapping import (
     _dict,
     _rows,
@@ -77,6 +78,11 @@ class _Learned:
     projects: list[Project] | None = None
     projects_at: float = 0.0
     projects_lock: anyio.Lock = field(default_factory=anyio.Lock)
+
+
+async def _raise(exc: Exception) -> Reply:
+    """An awaitable that re-raises `exc`, for `_on_issue`'s mapping of an error already caught."""
+    raise exc
 
 
 class SentryBackend:
@@ -181,7 +187,10 @@ class SentryBackend:
                 return by_name[0]
         seen = self._learned.get().projects or []
         known = ", ".join(p.slug or p.id for p in seen[:20]) or "none visible to this token"
-        raise InvalidInput(f"project {text!r} not found in organization {self._org}; known projects: {known}")
+        source = default_source(text, self._settings.project)
+        raise InvalidInput(
+            f"project {text!r}{source} not found in organization {self._org}; known projects: {known}"
+        )
 
     async def _project_id(self, value: str) -> str:
         """Numeric ids are used as is (no request); slugs and names resolve through the cached projects list
@@ -212,7 +221,12 @@ class SentryBackend:
             extras.append(f"project={project}" + (f" (id {ids[0]})" if project != ids[0] else ""))
         # An empty query (status="all", no filters) is shown as "" rather than as an empty code span.
         shown = " · ".join([search.query or '""', *extras])
-        return IssuePage(issues=issues, query=shown, next_cursor=reply.next_cursor)
+        notes = (
+            [f"read {' '.join(f.query_syntax)} in query as Sentry search tokens, not as text"]
+            if f.query_syntax
+            else []
+        )
+        return IssuePage(issues=issues, query=shown, next_cursor=reply.next_cursor, notes=notes)
 
     async def get_issue(self, ref: IssueRef) -> Issue:
         # One request: the detail route takes numeric and short ids alike.
@@ -232,7 +246,19 @@ class SentryBackend:
         params = [("environment", environment)] if environment else None
         path = self._issue_path(ref) + f"events/{segment(event_id)}/"
         what = "it has no event matching that environment" if environment else f"its event {event_id}"
-        reply = await self._on_issue(ref, self._request("GET", path, params=params, scope="event:read"), what)
+        try:
+            reply = await self._request("GET", path, params=params, scope="event:read")
+        except UpstreamError as exc:
+            if not (exc.not_found and environment):
+                reply = await self._on_issue(ref, _raise(exc), what)
+            else:
+                await self._tag_keys(ref)  # the issue missing is "issue not found", not an environment miss
+                seen = await self._environments(ref)
+                raise UpstreamError(
+                    f"issue {ref} has no event {'' if event_id == 'latest' else event_id + ' '}in environment "
+                    f"{environment!r}; environments seen: {', '.join(seen) or 'none'}",
+                    404,
+                ) from None
         if not isinstance(reply.data, dict):
             raise UpstreamError(f"Sentry answered event {event_id} of issue {ref} with an unexpected shape.")
         return normalize_event(reply.data)
@@ -257,8 +283,16 @@ class SentryBackend:
         path = self._issue_path(ref) + f"tags/{segment(key)}/values/"
         # Sentry knows sort=count|date|age (each newest/most first); any other value, "-count" included,
         # silently falls back to "-id", which would make the first page the newest values, not the most common.
-        call = self._request("GET", path, params=[("sort", "count")], scope="event:read")
-        reply = await self._on_issue(ref, call, f"the issue has no tag {key!r}")
+        try:
+            reply = await self._request("GET", path, params=[("sort", "count")], scope="event:read")
+        except UpstreamError as exc:
+            if not exc.not_found:
+                raise
+            # Which of the two is missing, the issue or its tag: the issue's tag keys say (one request).
+            keys = await self._tag_keys(ref)
+            raise InvalidInput(
+                f"issue {ref} has no tag {key!r}; its tag keys: {', '.join(keys) or 'none'}"
+            ) from None
         values = [tag_value_from_sentry(r) for r in _rows(reply.data, "tag values")]
         values.sort(key=lambda v: v.count or 0, reverse=True)
         notes: list[str] = []
@@ -270,6 +304,21 @@ class SentryBackend:
         if len(values) > limit:
             notes.append(f"{len(values) - limit} less frequent value(s) not shown")
         return TagValues(issue=str(ref), key=key, values=values[:limit], total=total, notes=notes)
+
+    async def _tag_keys(self, ref: IssueRef) -> list[str]:
+        """The issue's tag keys (`GET …/issues/{id}/tags/`); a 404 there means the issue itself is missing."""
+        call = self._request("GET", self._issue_path(ref) + "tags/", scope="event:read")
+        reply = await self._on_issue(ref, call)
+        return sorted({k for k in (_str(_dict(r).get("key")) for r in _rows(reply.data, "tags")) if k})
+
+    async def _environments(self, ref: IssueRef) -> list[str]:
+        """The environments the issue's events were seen in (its `environment` tag), best effort."""
+        path = self._issue_path(ref) + "tags/environment/values/"
+        try:
+            reply = await self._request("GET", path, params=[("sort", "count")], scope="event:read")
+        except UpstreamError:
+            return []
+        return [v for v in (tag_value_from_sentry(r).value for r in _rows(reply.data, "tag values")) if v]
 
     # --- updates ----------------------------------------------------------------------------------
 
@@ -414,7 +463,8 @@ class SentryBackend:
                 *(["its commits were replaced by the ones sent"] if spec.commits else []),
                 *(["the deploys below were added to it"] if spec.deploys else []),
             ]
-            notes.append("the release already existed (208)" + (": " + " and ".join(did) if did else ""))
+            did = did or ["nothing was changed (no commits or deploys sent)"]
+            notes.append("the release already existed (208): " + " and ".join(did))
         confirmed = _str(data.get("version")) == version
         if not confirmed:
             notes.append("Sentry accepted the release but its answer does not show it: sent, not confirmed")
@@ -463,4 +513,13 @@ class SentryBackend:
         reply = await self._org_request("GET", "audit-logs/", params=params, scope="org:write")
         data = reply.data
         rows = _rows(data.get("rows") if isinstance(data, dict) else data, "audit log")
-        return AuditLog(entries=[audit_entry(r) for r in rows][:limit], next_cursor=reply.next_cursor)
+        notes: list[str] = []
+        options = data.get("options") if isinstance(data, dict) else None
+        if action and not rows:
+            # Sentry lists the actions it knows beside the rows: name them, an unknown one matches nothing.
+            known = sorted({o for o in options if isinstance(o, str)}) if isinstance(options, list) else []
+            if known and action not in known:
+                raise InvalidInput(f"unknown audit action {action!r}; Sentry's actions: {', '.join(known)}")
+            notes.append(f"no entry has action {action!r}")
+        entries = [audit_entry(r) for r in rows][:limit]
+        return AuditLog(entries=entries, next_cursor=reply.next_cursor, notes=notes)

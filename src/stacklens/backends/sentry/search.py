@@ -142,6 +142,7 @@ def sentry_search(f: IssueFilter, project_ids: list[str] | None = None) -> Sentr
         tokens.append(("!" if negated else "") + f"{_tag_key(key)}:{_sentry_list(values)}")
     if f.query:
         tokens.append(_free_text(f.query))
+    tokens += f.query_syntax  # Sentry syntax typed into `query`: sent as the tokens it is
     if f.sentry_query:
         tokens.append(f.sentry_query)
     query = " ".join(tokens)

@@ -28,7 +28,13 @@ def outcome(issue: str, change: IssueChange, data: JsonObject) -> UpdateOutcome:
     out = UpdateOutcome(issue=issue, ok=True)
     problems: list[str] = []
     unseen: list[str] = []  # fields asked for that the answer does not show
-    wanted_status = change.status or ("ignored" if change.ignore_minutes or change.ignore_count else None)
+    wanted_status = change.status or (
+        "ignored"
+        if change.ignore_minutes or change.ignore_count
+        else "resolved"
+        if change.in_release
+        else None
+    )
     if wanted_status:
         out.status = _confirmed_status(data)
         if out.status is None:
@@ -38,6 +44,15 @@ def outcome(issue: str, change: IssueChange, data: JsonObject) -> UpdateOutcome:
             problems.append(f"Sentry reports status {out.status}, not {wanted_status}")
     if change.assignee is not None and "assignedTo" not in data:
         unseen.append("assignee")
+    if change.in_release is not None:
+        # Confirmed from the answer: a resolve that dropped the release would otherwise read as success.
+        confirmed = _str(_dict(data.get("statusDetails")).get("inRelease"))
+        out.in_release = confirmed
+        asked = change.in_release.strip()
+        if confirmed is not None and asked != "latest" and confirmed != asked:
+            problems.append(f"Sentry reports it resolved in release {confirmed}, not {change.in_release}")
+        elif confirmed is None and "statusDetails" in data:
+            problems.append(f"Sentry did not confirm the release {change.in_release} it was resolved in")
     if change.assignee is not None and "assignedTo" in data:
         out.assignee = assignee_text(data.get("assignedTo")) or "none"
         if change.assignee.lower() == "none" and out.assignee != "none":
@@ -86,6 +101,16 @@ def update_body(change: IssueChange) -> JsonObject:
                     raise InvalidInput(f"{name} must be a positive integer")
                 details[key] = value
         body["statusDetails"] = details
+    if change.in_release is not None:
+        version = change.in_release.strip()
+        if not version or any(ord(c) < 32 or c == "\x7f" for c in version):
+            raise InvalidInput("in_release: a release version, e.g. shop@1.4.3")
+        if status not in (None, "resolved"):
+            raise InvalidInput(
+                f"in_release goes with status='resolved' (or no status), not status={status!r}"
+            )
+        status = "resolved"
+        body["statusDetails"] = {"inRelease": version}
     if status is not None:
         body["status"] = STATUS_BODY.get(status, status)
     if change.assignee is not None:
