@@ -14,6 +14,7 @@ import anyio
 
 from stacklens.backends.base import Progress, no_progress
 from stacklens.backends.json import Json, JsonObject
+from stacklens.backends.sentry import history
 from stacklens.backends.sentry.mapping import (
     _dict,
     _rows,
@@ -43,6 +44,9 @@ from stacklens.events import Event, normalize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
     AuditLog,
+    Commit,
+    DeleteResult,
+    Deploy,
     DeployOutcome,
     DeploySpec,
     EventList,
@@ -225,12 +229,19 @@ class SentryBackend:
         return normalize_event(reply.data)
 
     async def list_issue_events(
-        self, ref: IssueRef, limit: int = 10, environment: str | None = None, cursor: str | None = None
+        self,
+        ref: IssueRef,
+        limit: int = 10,
+        environment: str | None = None,
+        cursor: str | None = None,
+        query: str | None = None,
+        period: str | None = None,
     ) -> EventList:
         limit = max(1, min(int(limit), 100))
         params: list[tuple[str, str]] = [("per_page", str(limit))]
         if environment:
             params.append(("environment", environment))
+        params += history.event_search_params(query, period)
         if cursor:
             params.append(("cursor", cursor))
         call = self._request("GET", self._issue_path(ref) + "events/", params=params, scope="event:read")
@@ -438,3 +449,19 @@ class SentryBackend:
         data = reply.data
         rows = _rows(data.get("rows") if isinstance(data, dict) else data, "audit log")
         return AuditLog(entries=[audit_entry(r) for r in rows][:limit], next_cursor=reply.next_cursor)
+
+    # --- history (analysis tools; the requests live in history.py) --------------------------------
+
+    async def recent_events(
+        self, ref: IssueRef, limit: int = 100, environment: str | None = None
+    ) -> list[Event]:
+        return await history.recent_events(self, ref, limit, environment)
+
+    async def release_commits(self, version: str, project: str | None = None) -> list[Commit]:
+        return await history.release_commits(self, version)
+
+    async def release_deploys(self, version: str, project: str | None = None) -> list[Deploy]:
+        return await history.release_deploys(self, version)
+
+    async def delete_issue(self, ref: IssueRef) -> DeleteResult:
+        return await history.delete_issue(self, ref)

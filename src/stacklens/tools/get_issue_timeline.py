@@ -1,0 +1,84 @@
+"""get_issue_timeline: when and where an issue started, and whether it still happens."""
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from stacklens.analysis import Timeline, build_timeline
+from stacklens.backends.base import Backend
+from stacklens.refs import parse_issue_ref
+from stacklens.render.analysis import render_timeline
+from stacklens.render.records import code
+from stacklens.tools.base import READ, IdText, ToolEnv, ToolSpec, call, result
+from stacklens.tools.history import (
+    counts_from_events,
+    deploys_of,
+    issue_project,
+    neighbours,
+    project_releases,
+)
+from stacklens.tools.params import EnvArg
+
+SAMPLE = 100  # events read when counting per release for one environment
+
+
+def _source_note(env: ToolEnv) -> str:
+    if not env.caps.deploys:
+        return f"{env.label}: per-release counts from its recent events (a sample); no deploys (its API has none to read). "
+    return ""
+
+
+def register(mcp: MCPServer, env: ToolEnv) -> None:
+    @mcp.tool(
+        title="Issue timeline",
+        annotations=READ,
+        description="Did it start with a deploy, and does it still happen? First/last seen with their releases, "
+        "one row per release the issue occurred in (events, first/last seen), those releases' deploys, and "
+        "verdict lines (first seen in X, deployed to production at …; still occurring in the newest release, or "
+        "no events since …; regressed). For the commit that caused it: find_suspect_commits. "
+        + _source_note(env)
+        + f"Example: get_issue_timeline(issue='{env.refs.example}')",
+    )
+    async def get_issue_timeline(
+        ctx: Context,
+        issue: Annotated[IdText, Field(description=env.refs.forms, min_length=1, max_length=2048)],
+        environment: EnvArg = None,
+    ) -> Annotated[CallToolResult, Timeline]:
+        async def work(b: Backend) -> Timeline:
+            ref = parse_issue_ref(issue, env.refs)
+            wanted = environment.strip() if environment and environment.strip() else None
+            found = await b.get_issue(ref)
+            notes: list[str] = []
+            if wanted:
+                events = await b.recent_events(ref, SAMPLE, wanted)
+                counts = counts_from_events(events)
+                notes.append(
+                    f"per-release counts from the {len(events)} most recent event(s) in {code(wanted, 60)}"
+                    + (" (a sample)" if len(events) >= SAMPLE else "")
+                )
+            else:
+                tags = await b.list_tag_values(ref, "release", 100)
+                counts = tags.values
+                notes += tags.notes
+            releases = await project_releases(b, found, notes)
+            order, _ = neighbours(releases, found.first_release)
+            deploys = {}
+            if env.caps.deploys:
+                versions = [v.value for v in counts if v.value]
+                versions = [*(x for x in (found.first_release, order[-1] if order else None) if x), *versions]
+                deploys = await deploys_of(b, versions, issue_project(found), notes)
+            else:
+                notes.append(f"{env.label}'s API does not return deploys: none shown")
+            return build_timeline(found, counts, releases, deploys, environment=wanted, notes=notes)
+
+        timeline = await call(ctx, work)
+        return result(render_timeline(timeline), timeline)
+
+
+TOOL = ToolSpec(
+    name="get_issue_timeline",
+    register=register,
+    example={"issue": "{issue}"},
+)
