@@ -18,11 +18,9 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     @mcp.tool(
         title="Cluster issue events",
         annotations=READ,
-        description="One bug or several? The issue's recent events grouped by signature (in-app crash frame "
-        "file + function, exception type, message with numbers/ids/hex/quoted values normalized): per group "
-        "count and share, first/last seen, releases, environments, a representative event id (open it with "
-        "get_event) and what sets it apart. "
-        "Where a tracker exposes only an issue's newest events (Jentry: 100), those are grouped, said so. "
+        description="One bug or several? Recent events grouped by signature (in-app crash frame, exception "
+        "type, message with numbers/ids/quoted values normalized): count, share, first/last seen, releases, "
+        "environments, a representative event id (for get_event), what sets each group apart. "
         f"Example: cluster_issue_events(issue='{env.refs.example}', limit=100)",
     )
     async def cluster_issue_events(

@@ -29,10 +29,9 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     @mcp.tool(
         title="Find suspect commits",
         annotations=READ,
-        description="Which commit broke it? Commits of the release the issue first appeared in (and the one "
-        "before) whose changed files match the in-app frames of the latest event, ranked (the crash frame's "
-        "file highest), each with sha, author, message, matched files and why. Needs release commits recorded "
-        "(sentry-cli / create_release). "
+        description="Which commit broke it? Commits of the issue's first release (and the one before) whose "
+        "changed files match the latest event's in-app frames, ranked (crash frame's file first), with sha, "
+        "author, message, files and why. "
         + note
         + f"Example: find_suspect_commits(issue='{env.refs.example}', limit=3)",
     )

@@ -26,7 +26,7 @@ SAMPLE = 100  # events read when counting per release for one environment
 
 def _source_note(env: ToolEnv) -> str:
     if not env.caps.deploys:
-        return f"{env.label}: per-release counts from its recent events (a sample); no deploys (its API has none to read). "
+        return f"{env.label}: counts from recent events (a sample), no deploys. "
     return ""
 
 
@@ -34,10 +34,9 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     @mcp.tool(
         title="Issue timeline",
         annotations=READ,
-        description="Did it start with a deploy, and does it still happen? First/last seen with their releases, "
-        "one row per release the issue occurred in (events, first/last seen), those releases' deploys, and "
-        "verdict lines (first seen in X, deployed to production at …; still occurring in the newest release, or "
-        "no events since …; regressed). For the commit that caused it: find_suspect_commits. "
+        description="Did it start with a deploy, does it still happen? Per release the issue occurred in: "
+        "events, first/last seen, deploys; plus verdicts (first seen in X, deployed …; still occurring in the "
+        "newest release / no events since …; regressed). Which commit: find_suspect_commits. "
         + _source_note(env)
         + f"Example: get_issue_timeline(issue='{env.refs.example}')",
     )
