@@ -398,3 +398,15 @@ async def test_second_upstream_delete_sends_one_delete(billing):
     assert not result.is_error and result.structured_content["scheduled"] is True
     assert "scheduled for deletion" in text_of(result)
     assert [m for m, _ in log] == ["DELETE"]
+
+
+def test_sandbox_delete_route_needs_event_admin_and_answers_202_once(sandbox, sandbox_url):
+    import httpx
+
+    path = f"{sandbox_url}/api/0/organizations/acme/issues/6120004474/"
+    readonly = httpx.delete(path, headers={"Authorization": "Bearer sandbox-sentry-readonly"})
+    assert readonly.status_code == 403
+    first = httpx.delete(path, headers={"Authorization": "Bearer sandbox-sentry-token"})
+    again = httpx.delete(path, headers={"Authorization": "Bearer sandbox-sentry-token"})
+    assert (first.status_code, again.status_code) == (202, 404)
+    assert "6120004474" not in sandbox.issues

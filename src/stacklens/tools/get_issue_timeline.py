@@ -60,7 +60,9 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
             else:
                 tags = await b.list_tag_values(ref, "release", 100)
                 counts = tags.values
-                notes += tags.notes
+                # The timeline says itself when counts are a sample (they cover fewer events than the issue
+                # has); of the tag notes only "more values than one page" adds to that.
+                notes += [n for n in tags.notes if "more values" in n]
             releases = await project_releases(b, found, notes)
             order, _ = neighbours(releases, found.first_release)
             deploys = {}
