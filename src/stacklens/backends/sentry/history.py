@@ -53,7 +53,8 @@ async def recent_events(b: SentryBackend, ref: IssueRef, limit: int, environment
     events: list[Event] = []
     cursor: str | None = None
     for _ in range(MAX_EVENT_PAGES):
-        params: list[tuple[str, str]] = [("full", "true"), ("per_page", str(min(100, limit - len(events))))]
+        # The same page size on every page: a cursor is only meaningful with the per_page it came from.
+        params: list[tuple[str, str]] = [("full", "true"), ("per_page", str(min(100, limit)))]
         if environment:
             params.append(("environment", environment))
         if cursor:
