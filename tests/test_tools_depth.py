@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mcp_helpers import backend_env, inproc, text_of
-from stacklens.cli import parser
+from stacklens.cli import delete_warning, parser
 from stacklens.config import resolve
 from stacklens.sandbox.serve import serve_in_thread
 from stacklens.tools import ToolEnv, selected
@@ -138,10 +138,12 @@ async def test_list_issue_events_on_jentry_period_client_side_query_refused(sand
 async def test_delete_issue_is_absent_unless_allowed_and_never_read_only(backend, sandbox_url):
     async with inproc(backend, sandbox_url) as client:
         assert "delete_issue" not in await tool_names(client)
+        off = await client.call_tool("delete_issue", {"issue": SHOP_1A[backend]})
+        assert off.is_error and "--allow-delete" in text_of(off)
     async with inproc(backend, sandbox_url, read_only=True, STACKLENS_ALLOW_DELETE="1") as client:
         assert "delete_issue" not in await tool_names(client)
         refused = await client.call_tool("delete_issue", {"issue": SHOP_1A[backend]})
-        assert refused.is_error
+        assert refused.is_error and "read-only" in text_of(refused)
     async with inproc(backend, sandbox_url, STACKLENS_ALLOW_DELETE="1") as client:
         tool = next(t for t in (await client.list_tools()).tools if t.name == "delete_issue")
     assert tool.annotations.destructive_hint is True and tool.annotations.read_only_hint is False
@@ -186,7 +188,9 @@ def test_allow_delete_flag_env_and_read_only_precedence():
     both = resolve(env, allow_delete=True, read_only=True)
     names = {t.name for t in selected(ToolEnv(both, both.descriptor))}
     assert "delete_issue" not in names and "get_issue_timeline" in names
+    assert "--allow-delete ignored" in (delete_warning(both) or "")
     allowed = resolve(env, allow_delete=True)
+    assert delete_warning(allowed) is None
     assert "delete_issue" in {t.name for t in selected(ToolEnv(allowed, allowed.descriptor))}
 
 

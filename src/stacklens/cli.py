@@ -156,6 +156,13 @@ class _StdoutToStderr:
         self.restore()
 
 
+def delete_warning(settings: config.Settings) -> str | None:
+    """Read-only wins: a server started read-only never gains a destructive tool by another flag."""
+    if settings.allow_delete and settings.read_only:
+        return "--allow-delete ignored: the server is read-only, so delete_issue is not registered"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     guard = _StdoutToStderr() if args.transport == "stdio" else None
@@ -191,11 +198,8 @@ def _main(args: argparse.Namespace, guard: _StdoutToStderr | None) -> None:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if settings.allow_delete and settings.read_only:
-        # Read-only wins: a server started read-only must never gain a destructive tool by another flag.
-        logging.getLogger("stacklens").warning(
-            "--allow-delete ignored: the server is read-only, so delete_issue is not registered"
-        )
+    if warning := delete_warning(settings):
+        logging.getLogger("stacklens").warning(warning)
     if settings.demo:
         from stacklens.demo import demo_settings
 

@@ -51,5 +51,6 @@ TOOL = ToolSpec(
     register=register,
     write=True,
     enabled=lambda env: env.settings.allow_delete,
+    off_hint="delete_issue is not enabled on this server: start it with --allow-delete (STACKLENS_ALLOW_DELETE=1)",
     example={"issue": "{issue}"},
 )
