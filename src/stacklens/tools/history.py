@@ -69,6 +69,14 @@ async def deploys_of(
     return found
 
 
+def _why(exc: StacklensError) -> str:
+    """A short cause without upstream text (the note names the release itself, inert)."""
+    status = getattr(exc, "status", None)
+    if status == 404:
+        return "not registered as a release (404)"
+    return f"upstream error {status}" if status else type(exc).__name__
+
+
 def neighbours(releases: list[Release], first: str | None) -> tuple[list[str], str | None]:
     """(versions oldest first, the release before `first` or None)."""
     order = release_order(releases)
@@ -86,7 +94,7 @@ async def commits_of(
         try:
             found[v] = await b.release_commits(v, project)
         except StacklensError as exc:
-            notes.append(f"commits of release {code(v, 80)} could not be read: {exc}")
+            notes.append(f"commits of release {code(v, 80)} could not be read ({_why(exc)})")
             continue
         if not found[v]:
             notes.append(

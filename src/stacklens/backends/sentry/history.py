@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 from stacklens.backends.json import JsonObject
 from stacklens.backends.sentry.mapping import _dict, _rows, _str
-from stacklens.errors import InvalidInput
+from stacklens.errors import InvalidInput, UpstreamError
 from stacklens.events import Event, normalize_event
-from stacklens.http import segment
+from stacklens.http import Reply, segment
 from stacklens.models import Commit, DeleteResult, Deploy
 from stacklens.query import _no_controls, parse_window
 from stacklens.refs import IssueRef
@@ -68,14 +68,29 @@ async def recent_events(b: SentryBackend, ref: IssueRef, limit: int, environment
     return events[:limit]
 
 
-async def _paged(b: SentryBackend, route: str, pages: int, what: str) -> list[JsonObject]:
+async def _release_get(b: SentryBackend, version: str, tail: str, params: list[tuple[str, str]]) -> Reply:
+    """A release sub-route; a 404 here means the version is not a release of this organization."""
+    path = f"/organizations/{b._org_seg}/releases/{segment(version)}/{tail}/"
+    try:
+        return await b._request("GET", path, params=params, scope="project:read")
+    except UpstreamError as exc:
+        if not exc.not_found:
+            raise
+        raise UpstreamError(
+            f"release {version!r} not found in organization {b._org} (404): its events name it, but it was "
+            "never registered as a release (sentry-cli releases new, or create_release)",
+            404,
+        ) from None
+
+
+async def _paged(b: SentryBackend, version: str, tail: str, pages: int, what: str) -> list[JsonObject]:
     rows: list[JsonObject] = []
     cursor: str | None = None
     for _ in range(pages):
         params: list[tuple[str, str]] = [("per_page", "100")]
         if cursor:
             params.append(("cursor", cursor))
-        reply = await b._org_request("GET", route, params=params, scope="project:read")
+        reply = await _release_get(b, version, tail, params)
         rows += _rows(reply.data, what)
         cursor = reply.next_cursor
         if not cursor:
@@ -97,13 +112,9 @@ def _author(raw: JsonObject) -> tuple[str | None, str | None]:
     return _str(author.get("name")) or _str(author.get("username")), _str(author.get("email"))
 
 
-def _release_route(version: str, tail: str) -> str:
-    return f"releases/{segment(version)}/{tail}/"
-
-
 async def release_commits(b: SentryBackend, version: str) -> list[Commit]:
-    commits_raw = await _paged(b, _release_route(version, "commits"), MAX_COMMIT_PAGES, "release commits")
-    files_raw = await _paged(b, _release_route(version, "commitfiles"), MAX_FILE_PAGES, "commit files")
+    commits_raw = await _paged(b, version, "commits", MAX_COMMIT_PAGES, "release commits")
+    files_raw = await _paged(b, version, "commitfiles", MAX_FILE_PAGES, "commit files")
     commits: list[Commit] = []
     for raw in commits_raw:
         sha = _str(raw.get("id"))
@@ -143,7 +154,7 @@ def link_files(commits: list[Commit], rows: list[JsonObject]) -> None:
 
 
 async def release_deploys(b: SentryBackend, version: str) -> list[Deploy]:
-    reply = await b._org_request("GET", _release_route(version, "deploys"), scope="project:read")
+    reply = await _release_get(b, version, "deploys", [])
     return [
         Deploy(
             environment=_str(r.get("environment")),
