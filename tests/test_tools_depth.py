@@ -276,7 +276,7 @@ ISSUE = {
 }  # fmt: skip
 
 
-def billing_app(log: list[tuple[str, str]]) -> Starlette:
+def billing_app(log: list[tuple[str, str]], unregistered: frozenset[str] = frozenset()) -> Starlette:
     def version(request: Request) -> str:
         return request.path_params["version"]
 
@@ -310,6 +310,8 @@ def billing_app(log: list[tuple[str, str]]) -> Starlette:
 
     async def commits(request: Request) -> Response:
         await record(request)
+        if version(request) in unregistered:
+            return JSONResponse({"detail": "The requested resource does not exist"}, 404)
         rows = [{"id": c["id"], "message": c["message"], "dateCreated": ago(70), "author": AUTHOR,
                  "repository": {"name": "billing/app", "url": "https://gitlab.com/billing/app"}}
                 for c in COMMITS.get(version(request), [])]  # fmt: skip
@@ -414,3 +416,56 @@ def test_sandbox_delete_route_needs_event_admin_and_answers_202_once(sandbox, sa
     again = httpx.delete(path, headers={"Authorization": "Bearer sandbox-sentry-token"})
     assert (first.status_code, again.status_code) == (202, 404)
     assert "6120004474" not in sandbox.issues
+
+
+async def test_second_upstream_unregistered_previous_release_is_a_note(billing):
+    from mcp import Client
+
+    from stacklens.server import build_server
+
+    log: list[tuple[str, str]] = []
+    with serve_in_thread(billing_app(log, frozenset({"billing@4.9.0"}))) as url:
+        async with Client(build_server(resolve(billing_env(url)))) as client:
+            result = await client.call_tool("find_suspect_commits", {"issue": "777001"})
+    data = result.structured_content
+    assert not result.is_error, text_of(result)
+    assert [c["sha"][:2] for c in data["commits"]] == ["b2", "a1"]
+    assert any("`billing@4.9.0`" in n and "not registered as a release (404)" in n for n in data["notes"])
+
+
+def test_sentry_commit_files_link_by_message_then_author():
+    from stacklens.backends.sentry.history import link_files
+    from stacklens.models import Commit
+
+    commits = [
+        Commit(sha="1", message="Retry payment capture once", author_email="priya@x"),
+        Commit(sha="2", message="Retry payment capture once", author_email="bob@x"),
+        Commit(sha="3", message="Cache tree", author_email="priya@x"),
+    ]
+    rows = [
+        {
+            "commitMessage": "Retry payment capture once",
+            "filename": "shop/orders.py",
+            "author": {"email": "priya@x"},
+        },
+        {
+            "commitMessage": "Retry payment capture once",
+            "filename": "tests/t.py",
+            "author": {"email": "bob@x"},
+        },
+        {"commitMessage": "Cache tree", "filename": "shop/tree.py", "author": {}},
+        {"commitMessage": "Unknown", "filename": "x.py"},
+        {"commitMessage": "Cache tree", "filename": None},
+    ]
+    link_files(commits, rows)
+    assert [c.files for c in commits] == [["shop/orders.py"], ["tests/t.py"], ["shop/tree.py"]]
+
+
+async def test_jentry_cluster_for_one_environment_is_filtered_client_side(sandbox, sandbox_url):
+    async with inproc("jentry", sandbox_url) as client:
+        here = await client.call_tool("cluster_issue_events", {"issue": "119", "environment": "production"})
+        elsewhere = await client.call_tool("cluster_issue_events", {"issue": "119", "environment": "staging"})
+    assert here.structured_content["events"] == 6
+    assert elsewhere.structured_content["events"] == 0 and elsewhere.structured_content["groups"] == []
+    assert text_of(elsewhere).endswith("nothing to group")
+    assert all(r.param("limit") == "100" for r in sandbox.requests if r.path.endswith("/events"))

@@ -67,7 +67,7 @@ def render_suspects(s: Suspects) -> str:
 def render_clusters(c: Clusters) -> str:
     where = f" in {code(c.environment, 60)}" if c.environment else ""
     n = len(c.groups)
-    verdict = "one bug" if n == 1 else f"{n} distinct signatures"
+    verdict = "nothing to group" if n == 0 else "one bug" if n == 1 else f"{n} distinct signatures"
     lines = [f"{c.events} recent event(s) of issue {code(c.issue, 40)}{where}: {verdict}"]
     for i, g in enumerate(c.groups, 1):
         site = code(g.crash_frame, 80) if g.crash_frame else "no in-app frame"
