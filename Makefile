@@ -31,6 +31,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples scripts
 	$(BIN)/ruff format --check src tests bench examples scripts
+	$(BIN)/mypy --strict src
 ifneq ($(ACTIONLINT),)
 	$(ACTIONLINT) .github/workflows/*.yml
 else ifdef GITHUB_ACTIONS

@@ -43,6 +43,24 @@ async def walkthrough(backend: str) -> None:
         )
         show("list_releases(limit=3)", await client.call_tool("list_releases", {"limit": 3}))
         show("read_audit(limit=3)", await client.call_tool("read_audit", {"limit": 3}))
+        await debugging_depth(client, backend)
+
+
+# The sandbox's issues for the debugging tools: SHOP-1A started with a commit in shop-web@2.3.0; WORKER-7's
+# events come from two crash sites. Jentry names issues by numeric id only.
+DEPTH_ISSUES = {"sentry": ("SHOP-1A", "WORKER-7"), "jentry": ("101", "119")}
+
+
+async def debugging_depth(client: Client, backend: str) -> None:
+    """When did it start, which commit, one bug or several: one call each."""
+    started, mixed = DEPTH_ISSUES[backend]
+    for tool, args in (
+        ("get_issue_timeline", {"issue": started}),
+        ("find_suspect_commits", {"issue": started, "limit": 3}),  # Jentry: a clear error, nothing sent
+        ("cluster_issue_events", {"issue": mixed}),
+    ):
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
+        show(f"{tool}({shown})", await client.call_tool(tool, args))
 
 
 async def main() -> None:

@@ -246,6 +246,8 @@ ROUTES = {
             rf"issues/[A-Za-z0-9_-]+/tags/{SEG}/values/",
             "releases/",
             rf"releases/{SEG}/deploys/",
+            rf"releases/{SEG}/commits/",
+            rf"releases/{SEG}/commitfiles/",
             "audit-logs/",
         )
     ]
@@ -488,7 +490,8 @@ def on_routes(backend: str, sandbox) -> list[str]:
 async def test_every_tool_refuses_or_encodes(backend, tool, sandbox, sandbox_url):
     failures: list[str] = []
     spec = next(t for t in REGISTRY if t.name == tool)
-    async with inproc(backend, sandbox_url) as client:
+    # delete_issue is registered only when allowed: allow it, so it is driven like every other tool.
+    async with inproc(backend, sandbox_url, STACKLENS_ALLOW_DELETE="1") as client:
         schema = {t.name: t.input_schema for t in (await client.list_tools()).tools}[tool]
         cases = cases_for(backend, tool) + generic_cases(backend, spec, schema)
         assert len(cases) >= 5 or not schema.get("properties")

@@ -29,6 +29,7 @@ EXAMPLES = ROOT / "examples"
 TOKEN_VARS = {var for d in BACKENDS.values() for var in d.token_vars}
 DESIGN_ENV = {
     "STACKLENS_BACKEND", "SENTRY_PROJECT", "STACKLENS_READ_ONLY", "STACKLENS_TIMEOUT", "STACKLENS_HTTP_TOKEN",
+    "STACKLENS_ALLOW_DELETE",
     *TOKEN_VARS,
     *(v for d in BACKENDS.values() for v in (d.url_var, *d.org_vars, d.user_id_var) if v),
 }  # fmt: skip

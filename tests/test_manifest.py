@@ -23,6 +23,7 @@ SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schem
 # The contract's variables (DESIGN §1.1): the general ones, and each registered backend's own.
 DESIGN_ENV = {
     "STACKLENS_BACKEND", "SENTRY_PROJECT", "STACKLENS_READ_ONLY", "STACKLENS_TIMEOUT", "STACKLENS_HTTP_TOKEN",
+    "STACKLENS_ALLOW_DELETE",
     *(v for d in BACKENDS.values() for v in (*d.token_vars, d.url_var, *d.org_vars, d.user_id_var) if v),
 }  # fmt: skip
 SECRETS = {"STACKLENS_HTTP_TOKEN", *(v for d in BACKENDS.values() for v in d.token_vars)}

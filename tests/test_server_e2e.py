@@ -55,7 +55,8 @@ async def test_tools_list_names_annotations_and_size(sandbox_url, backend):
     size = len(
         json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools.values()])
     )
-    assert size < 16_000  # the bench reports the exact figure; this guards against a schema blow-up
+    # 14 tools (the debugging ones added ~3.7 KB); the bench reports the exact figure: this guards a blow-up
+    assert size < 20_000
 
 
 async def test_read_only_removes_write_tools_and_refuses_them(sandbox, sandbox_url):

@@ -21,6 +21,7 @@ environment:
   JENTRY_USER_ID         your Jentry user id (what assigned="me" means)
   STACKLENS_BACKEND      sentry | jentry        STACKLENS_READ_ONLY=1     same as --read-only
   STACKLENS_TIMEOUT      seconds (default 30)   STACKLENS_LOG_LEVEL       same as --log-level
+  STACKLENS_ALLOW_DELETE=1  same as --allow-delete (ignored with --read-only)
   STACKLENS_HTTP_TOKEN   HTTP transport: require Authorization: Bearer <it>
 
 examples:
@@ -64,6 +65,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--read-only", nargs="?", const=True, default=False, type=_switch, metavar="true|false",
         help="do not register the write tools update_issue, create_release (STACKLENS_READ_ONLY=1)",
+    )  # fmt: skip
+    p.add_argument(
+        "--allow-delete", nargs="?", const=True, default=False, type=_switch, metavar="true|false",
+        help="register delete_issue (STACKLENS_ALLOW_DELETE=1); never with --read-only, which wins",
     )  # fmt: skip
     p.add_argument(
         "--timeout",
@@ -152,6 +157,13 @@ class _StdoutToStderr:
         self.restore()
 
 
+def delete_warning(settings: config.Settings) -> str | None:
+    """Read-only wins: a server started read-only never gains a destructive tool by another flag."""
+    if settings.allow_delete and settings.read_only:
+        return "--allow-delete ignored: the server is read-only, so delete_issue is not registered"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     guard = _StdoutToStderr() if args.transport == "stdio" else None
@@ -169,6 +181,7 @@ def _main(args: argparse.Namespace, guard: _StdoutToStderr | None) -> None:
             org=args.org,
             project=args.project,
             read_only=args.read_only,
+            allow_delete=args.allow_delete,
             timeout=args.timeout,
             transport=args.transport,
             host=args.host,
@@ -186,6 +199,8 @@ def _main(args: argparse.Namespace, guard: _StdoutToStderr | None) -> None:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if warning := delete_warning(settings):
+        logging.getLogger("stacklens").warning(warning)
     if settings.demo:
         from stacklens.demo import demo_settings
 

@@ -31,6 +31,7 @@ class Settings(BaseModel):
     token: SecretStr | None = None
     user_id: int | None = None  # the upstream user `assigned="me"` means, where the backend needs one
     read_only: bool = False
+    allow_delete: bool = False  # registers delete_issue; --read-only still wins
     timeout: float = Field(default=30.0, gt=0, le=600)
     transport: Literal["stdio", "http"] = "stdio"
     host: str = "127.0.0.1"
@@ -158,6 +159,7 @@ def resolve(
     org: str | None = None,
     project: str | None = None,
     read_only: bool = False,
+    allow_delete: bool = False,
     timeout: float | None = None,
     transport: str = "stdio",
     host: str | None = None,
@@ -221,6 +223,7 @@ def resolve(
             f"log level {level!r} is not one of {', '.join(LOG_LEVELS)} (--log-level / STACKLENS_LOG_LEVEL)"
         )
     read_only = read_only or env_flag(env, "STACKLENS_READ_ONLY")
+    allow_delete = allow_delete or env_flag(env, "STACKLENS_ALLOW_DELETE")
 
     http_token = env.get("STACKLENS_HTTP_TOKEN", "").strip() or None
     try:
@@ -232,6 +235,7 @@ def resolve(
             token=SecretStr(token) if token else None,
             user_id=user_id,
             read_only=read_only,
+            allow_delete=allow_delete,
             timeout=timeout,
             transport="http" if transport == "http" else "stdio",
             host=Settings.model_fields["host"].default if host is None else host,

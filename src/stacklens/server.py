@@ -22,7 +22,7 @@ from stacklens.config import Settings
 from stacklens.http import Upstream
 from stacklens.resources import RESOURCE_LIST_SECONDS, recent_issue_resources
 from stacklens.schema import compact_output_schema, compact_schema
-from stacklens.tools import WRITE_TOOLS, ToolEnv, selected
+from stacklens.tools import TOOLS, WRITE_TOOLS, ToolEnv, selected
 from stacklens.tools.base import AppState, validation_message
 
 log = logging.getLogger("stacklens")
@@ -73,9 +73,12 @@ class StacklensServer(MCPServer):
     arguments a tool does not have, and saying so when a write tool is asked of a read-only server."""
 
     _compact_tools: list[Tool] | None = None
+    _absent: dict[str, str] = {}  # noqa: RUF012  (replaced per instance) tool left out → why, said when called
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         tool = self._tool_manager.get_tool(name)
+        if tool is None and name in self._absent:
+            raise ToolError(self._absent[name])
         if tool is None and name in WRITE_TOOLS:
             raise ToolError(
                 f"{name} is not available: this server is read-only (--read-only / STACKLENS_READ_ONLY)"
@@ -138,6 +141,9 @@ def build_server(settings: Settings) -> MCPServer:
     )
     for spec in selected(env):
         spec.register(mcp, env)
+    mcp._absent = {
+        t.name: t.off_hint for t in TOOLS if t.off_hint and not settings.read_only and not t.enabled(env)
+    }
     resources.register(mcp, env)
     prompts.register(mcp, env)
     return mcp

@@ -3,9 +3,13 @@
 # annotations against its module globals, and descriptions that depend on the backend live in a closure.
 
 from stacklens.tools import (
+    cluster_issue_events,
     create_release,
+    delete_issue,
+    find_suspect_commits,
     get_event,
     get_issue,
+    get_issue_timeline,
     get_latest_event,
     list_issue_events,
     list_projects,
@@ -29,6 +33,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     read_audit.TOOL,
     update_issue.TOOL,
     create_release.TOOL,
+    get_issue_timeline.TOOL,
+    find_suspect_commits.TOOL,
+    cluster_issue_events.TOOL,
+    delete_issue.TOOL,
 )
 WRITE_TOOLS = frozenset(t.name for t in TOOLS if t.write)
 

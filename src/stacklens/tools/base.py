@@ -63,6 +63,7 @@ class ToolSpec:
     # A call that works on the demo sandbox ("{issue}" stands for one of its issues): the cross-cutting
     # suites (bad input, secrets, read-only) drive every registered tool from it.
     example: Mapping[str, Any] = field(default_factory=dict)
+    off_hint: str = ""  # what a call says when `enabled` left the tool out (read-only says its own)
 
 
 @dataclass

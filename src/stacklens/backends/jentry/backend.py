@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import anyio
 
 from stacklens.backends.base import Progress, no_progress
+from stacklens.backends.jentry import history
 from stacklens.backends.jentry.cursor import (
     CursorState,
     Position,
@@ -56,11 +57,14 @@ from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
 from stacklens.backends.project_default import default_source
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, StacklensError, UpstreamError
+from stacklens.errors import InvalidInput, NotSupported, StacklensError, UpstreamError
 from stacklens.events import Event, normalize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
     AuditLog,
+    Commit,
+    DeleteResult,
+    Deploy,
     DeployOutcome,
     EventList,
     Issue,
@@ -323,8 +327,17 @@ class JentryBackend:
         return normalize_event(choose_event(ref, await self._events(ref, EVENT_WINDOW), wanted, environment))
 
     async def list_issue_events(
-        self, ref: IssueRef, limit: int = 10, environment: str | None = None, cursor: str | None = None
+        self,
+        ref: IssueRef,
+        limit: int = 10,
+        environment: str | None = None,
+        cursor: str | None = None,
+        query: str | None = None,
+        period: str | None = None,
     ) -> EventList:
+        history.check_query(query)  # refused before anything is sent
+        if period and period.strip():
+            return await history.events_in_period(self, ref, limit, environment, period)
         if cursor:
             raise InvalidInput(
                 f"Jentry's events list has no further pages: it returns the {EVENT_WINDOW} most recent "
@@ -526,3 +539,19 @@ class JentryBackend:
                 )
             entries = kept
         return AuditLog(entries=entries[:limit], notes=notes)
+
+    # --- history (analysis tools; see history.py) -------------------------------------------------
+
+    async def recent_events(
+        self, ref: IssueRef, limit: int = 100, environment: str | None = None
+    ) -> list[Event]:
+        return await history.recent_events(self, ref, limit, environment)
+
+    async def release_commits(self, version: str, project: str | None = None) -> list[Commit]:
+        raise NotSupported(history.NO_COMMITS)
+
+    async def release_deploys(self, version: str, project: str | None = None) -> list[Deploy]:
+        raise NotSupported(history.NO_DEPLOYS)
+
+    async def delete_issue(self, ref: IssueRef) -> DeleteResult:
+        raise NotSupported(history.NO_DELETE)

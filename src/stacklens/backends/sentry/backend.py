@@ -18,6 +18,7 @@ from stacklens.backends.json import Json, JsonObject
 from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
 from stacklens.backends.project_default import default_source
+from stacklens.backends.sentry import history
 from stacklens.backends.sentry.mapping import (
     _dict,
     _rows,
@@ -47,6 +48,9 @@ from stacklens.events import Event, normalize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
     AuditLog,
+    Commit,
+    DeleteResult,
+    Deploy,
     DeployOutcome,
     DeploySpec,
     EventList,
@@ -264,12 +268,19 @@ class SentryBackend:
         return normalize_event(reply.data)
 
     async def list_issue_events(
-        self, ref: IssueRef, limit: int = 10, environment: str | None = None, cursor: str | None = None
+        self,
+        ref: IssueRef,
+        limit: int = 10,
+        environment: str | None = None,
+        cursor: str | None = None,
+        query: str | None = None,
+        period: str | None = None,
     ) -> EventList:
         limit = max(1, min(int(limit), 100))
         params: list[tuple[str, str]] = [("per_page", str(limit))]
         if environment:
             params.append(("environment", environment))
+        params += history.event_search_params(query, period)
         if cursor:
             params.append(("cursor", cursor))
         call = self._request("GET", self._issue_path(ref) + "events/", params=params, scope="event:read")
@@ -523,3 +534,19 @@ class SentryBackend:
             notes.append(f"no entry has action {action!r}")
         entries = [audit_entry(r) for r in rows][:limit]
         return AuditLog(entries=entries, next_cursor=reply.next_cursor, notes=notes)
+
+    # --- history (analysis tools; the requests live in history.py) --------------------------------
+
+    async def recent_events(
+        self, ref: IssueRef, limit: int = 100, environment: str | None = None
+    ) -> list[Event]:
+        return await history.recent_events(self, ref, limit, environment)
+
+    async def release_commits(self, version: str, project: str | None = None) -> list[Commit]:
+        return await history.release_commits(self, version)
+
+    async def release_deploys(self, version: str, project: str | None = None) -> list[Deploy]:
+        return await history.release_deploys(self, version)
+
+    async def delete_issue(self, ref: IssueRef) -> DeleteResult:
+        return await history.delete_issue(self, ref)

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from stacklens.sandbox.sentry.commits import commit_files, commits_list
 from stacklens.sandbox.sentry.common import NOT_FOUND
+from stacklens.sandbox.sentry.deletes import issue_delete
 from stacklens.sandbox.sentry.deploys import deploy_create, deploys_list
 from stacklens.sandbox.sentry.events import event_detail, events_list
 from stacklens.sandbox.sentry.issues import (
@@ -34,6 +35,7 @@ ROUTES = [
     Route(f"{P}/organizations/{{org}}/issues/", issues_list),
     Route(f"{P}/organizations/{{org}}/issues/{{issue}}/", issue_detail),
     Route(f"{P}/organizations/{{org}}/issues/{{issue}}/", issue_update, methods=["PUT"]),
+    Route(f"{P}/organizations/{{org}}/issues/{{issue}}/", issue_delete, methods=["DELETE"]),
     Route(f"{P}/projects/{{org}}/{{project}}/issues/", issues_bulk_update, methods=["PUT"]),
     Route(f"{P}/organizations/{{org}}/issues/{{issue}}/events/", events_list),
     Route(f"{P}/organizations/{{org}}/issues/{{issue}}/events/{{event_id}}/", event_detail),
