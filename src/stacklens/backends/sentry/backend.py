@@ -19,6 +19,7 @@ from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
 from stacklens.backends.project_default import default_source
 from stacklens.backends.sentry import history
+from stacklens.backends.sentry.lookalike import Lookalike
 from stacklens.backends.sentry.mapping import (
     _dict,
     _rows,
@@ -102,6 +103,7 @@ class SentryBackend:
         self._org = settings.org
         self._org_seg = segment(settings.org)
         org, url = settings.org, settings.url
+        self._lookalike = Lookalike(upstream, settings.url)
         self._learned = PerToken(upstream, lambda: _Learned(region=RegionBase(upstream, url, org)))
 
     async def aclose(self) -> None:
@@ -113,9 +115,13 @@ class SentryBackend:
         self, method: str, path: str, *, scope: str, params: Json = None, json_body: Json = None
     ) -> Reply:
         base = await self._learned.get().region.get()
-        return await self._up.request(
-            method, path, params=params, json_body=json_body, scope=scope, base_url=base
-        )
+        try:
+            return await self._up.request(
+                method, path, params=params, json_body=json_body, scope=scope, base_url=base
+            )
+        except UpstreamError as exc:
+            await self._lookalike.explain(exc)  # a GlitchTip server says so, instead of a misleading error
+            raise
 
     def _issue_path(self, ref: IssueRef | str) -> str:
         return f"/organizations/{self._org_seg}/issues/{segment(str(ref))}/"
