@@ -68,6 +68,30 @@ def _unknown_arguments(name: str, arguments: dict[str, Any], schema: dict[str, A
     return f"{name}: unknown argument {', '.join(parts)}; it takes {', '.join(known) or 'no arguments'}"
 
 
+_BREAKS = ("\r", "\n", "\x00")
+_OWN_CHECKS = frozenset({"issue", "event_id", "key"})  # validated ids: their own message names the forms
+
+
+def _line_breaks(name: str, arguments: dict[str, Any]) -> str | None:
+    """CR, LF and NUL are refused in every free-text parameter, whatever the backend, before anything is sent:
+    none has a use for them, and they are how header and log injection start. (Nested objects such as a
+    release's commits keep theirs: a commit message has lines.)"""
+
+    def bad(value: object) -> bool:
+        if isinstance(value, str):
+            return any(c in value for c in _BREAKS)
+        if isinstance(value, list):
+            return any(isinstance(v, str) and bad(v) for v in value)
+        if isinstance(value, dict):
+            return any(bad(k) or (not isinstance(v, dict) and bad(v)) for k, v in value.items())
+        return False
+
+    for key, value in arguments.items():
+        if key not in _OWN_CHECKS and bad(value):
+            return f"{name}: invalid {key}: it must not contain control characters (CR, LF, NUL); nothing was sent"
+    return None
+
+
 class StacklensServer(MCPServer):
     """MCPServer publishing compact schemas (same meaning, a fraction of the bytes) in tools/list, refusing
     arguments a tool does not have, and saying so when a write tool is asked of a read-only server."""
@@ -84,6 +108,8 @@ class StacklensServer(MCPServer):
                 f"{name} is not available: this server is read-only (--read-only / STACKLENS_READ_ONLY)"
             )
         if tool is not None and (problem := _unknown_arguments(name, arguments or {}, tool.parameters)):
+            raise ToolError(problem)
+        if tool is not None and (problem := _line_breaks(name, arguments or {})):
             raise ToolError(problem)
         try:
             return await super().call_tool(name, arguments, context)
