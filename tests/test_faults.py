@@ -637,3 +637,14 @@ async def test_a_whole_call_is_bounded_not_only_each_request(sandbox, sandbox_ur
         result
     )
     assert len(sandbox.find_requests(r"/deploys/$", "POST")) < 8
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_e2e_empty_200_on_search_is_an_error_not_no_issues(backend, sandbox, sandbox_url):
+    path = r"/organizations/acme/issues/$" if backend == "sentry" else r"/projects/\d+/issues$"
+    sandbox.inject(path, status=200, body=b"", content_type="application/json", times=None)
+    async with inproc(backend, sandbox_url) as client:
+        result = await client.call_tool("search_issues", {"project": "shop-web"})
+    assert result.is_error and "empty body" in text_of(result), text_of(result)
+    assert "No issues" not in text_of(result)

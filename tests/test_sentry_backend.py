@@ -226,11 +226,21 @@ async def test_list_projects_follows_pages(sandbox: Sandbox, sandbox_url: str) -
 
 @pytest.mark.anyio
 async def test_list_projects_walk_is_bounded(sandbox: Sandbox, sandbox_url: str) -> None:
+    # A Link that loops on one cursor: one more request shows it, and the project is listed once.
     page = json.dumps([{"id": "1", "slug": "loop"}])
     sandbox.inject(r"/projects/$", status=200, body=page, headers=next_link("0:1:0"), times=None)
     async with sentry(sandbox_url) as backend:
         projects = await backend.list_projects()
-    assert len(sandbox.requests) == 10 and len(projects) == 10
+    assert len(sandbox.requests) == 2 and [p.slug for p in projects] == ["loop"]
+    # A Link that never ends with ever-new cursors: the walk stops at its bound, nothing repeated.
+    sandbox.clear_faults()
+    sandbox.requests.clear()
+    for n in range(12):
+        body = json.dumps([{"id": str(n), "slug": f"p{n}"}])
+        sandbox.inject(r"/projects/$", status=200, body=body, headers=next_link(f"0:{n + 1}:0"), times=1)
+    async with sentry(sandbox_url) as backend:
+        projects = await backend.list_projects()
+    assert len(sandbox.requests) == 10 and len({p.id for p in projects}) == len(projects) == 10
 
 
 @pytest.mark.anyio

@@ -49,10 +49,20 @@ def lookalike(settings_body: dict | None, seen: list[str]) -> Starlette:
 
 
 def env(url: str) -> dict[str, str]:
-    return {"SENTRY_AUTH_TOKEN": "glt_0123456789", "SENTRY_ORG": "acme", "SENTRY_URL": url, "NETRC": os.devnull}
+    return {
+        "SENTRY_AUTH_TOKEN": "glt_0123456789",
+        "SENTRY_ORG": "acme",
+        "SENTRY_URL": url,
+        "NETRC": os.devnull,
+    }
 
 
-GLITCHTIP = {"version": "5.1.0", "iPaidForGlitchTip": False, "glitchtipInstanceName": None, "billingEnabled": False}
+GLITCHTIP = {
+    "version": "5.1.0",
+    "iPaidForGlitchTip": False,
+    "glitchtipInstanceName": None,
+    "billingEnabled": False,
+}
 
 
 @pytest.mark.parametrize(

@@ -51,8 +51,8 @@ def unwrap(payload: Json) -> Json:
 
 def _rows(data: Json, what: str) -> list[JsonObject]:
     """A JSON list of objects (nulls and non-objects skipped); anything else is a clean error."""
-    if data is None:
-        return []
+    if data is None:  # an empty body where a list belongs: not "nothing matches"
+        raise UpstreamError(f"Jentry answered the {what} request with an empty body (no JSON list).")
     if not isinstance(data, list):
         raise UpstreamError(f"Jentry answered the {what} request with an unexpected shape (not a list).")
     return [row for row in data if isinstance(row, dict)]

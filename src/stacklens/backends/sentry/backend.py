@@ -161,20 +161,25 @@ class SentryBackend:
     # --- projects ---------------------------------------------------------------------------------
 
     async def _fetch_projects(self) -> list[Project]:
-        projects: list[Project] = []
+        projects: dict[str, Project] = {}
         cursor: str | None = None
+        seen: set[str] = set()
         for _ in range(MAX_PROJECT_PAGES):
             params: list[tuple[str, str]] = [("per_page", "100")]
             if cursor:
                 params.append(("cursor", cursor))
             reply = await self._org_request("GET", "projects/", params=params, scope="org:read")
-            projects += [p for p in (project_from_sentry(r) for r in _rows(reply.data, "projects")) if p]
+            for p in (project_from_sentry(r) for r in _rows(reply.data, "projects")):
+                if p:
+                    projects.setdefault(p.id, p)  # a page served twice adds nothing
             cursor = reply.next_cursor
-            if not cursor:
+            if not cursor or cursor in seen:  # a Link that never ends (or loops) stops here
                 break
+            seen.add(cursor)
+        found = list(projects.values())
         learned = self._learned.get()
-        learned.projects, learned.projects_at = projects, time.monotonic()
-        return projects
+        learned.projects, learned.projects_at = found, time.monotonic()
+        return found
 
     async def _project_list(self, refresh: bool = False) -> list[Project]:
         learned = self._learned.get()
