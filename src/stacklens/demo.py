@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 from pydantic import SecretStr
 
@@ -15,12 +17,18 @@ def demo_settings(settings: Settings) -> Settings:
     from stacklens.sandbox import Sandbox
 
     defaults = Sandbox.defaults()
-    token = (
-        defaults.sentry_token if settings.backend == "sentry" else defaults.jentry_token
-    )  # the sandbox speaks both
+    backend = settings.backend
+    if not settings.descriptor.demo:  # the sandbox speaks the Sentry API unless asked for Jentry's
+        logging.getLogger("stacklens").warning(
+            "--demo: %s has no built-in sandbox; serving the Sentry sandbox", settings.descriptor.label
+        )
+        backend = "sentry"
+    token = defaults.token_for(backend)
     return settings.model_copy(
-        update={"url": DEMO_URL, "token": SecretStr(token), "org": defaults.org, "project": None}
-    )
+        update={
+            "backend": backend, "url": DEMO_URL, "token": SecretStr(token), "org": defaults.org, "project": None,
+        }
+    )  # fmt: skip
 
 
 class _LazySandbox(httpx.AsyncBaseTransport):

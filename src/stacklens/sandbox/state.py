@@ -58,6 +58,10 @@ class SandboxConfig:
         default_factory=lambda: {"jto_sandbox_all": JENTRY_SCOPES, "jto_sandbox_readonly": JENTRY_READ}
     )
 
+    def token_for(self, api: str) -> str:
+        """The full-access token of the API the sandbox speaks under that backend name (sentry, jentry)."""
+        return self.jentry_token if api == "jentry" else self.sentry_token
+
 
 @dataclass
 class RequestRecord:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import anyio
 
 from stacklens.backends.base import Progress, no_progress
-from stacklens.backends.jentry import history
+from stacklens.backends.jentry import history, release_post
 from stacklens.backends.jentry.cursor import (
     CursorState,
     Position,
@@ -41,7 +41,6 @@ from stacklens.backends.jentry.mapping import (
     _int,
     _no_controls,
     _rows,
-    _str,
     audit_from_jentry,
     issue_from_jentry,
     project_from_jentry,
@@ -49,7 +48,7 @@ from stacklens.backends.jentry.mapping import (
     unwrap,
 )
 from stacklens.backends.jentry.plan import JentryPlan, jentry_plan
-from stacklens.backends.jentry.releases import merge_releases, release_body, repost_notes
+from stacklens.backends.jentry.releases import merge_releases
 from stacklens.backends.jentry.scan import scan, scan_page_size, search_notes
 from stacklens.backends.jentry.writes import outcome, update_body
 from stacklens.backends.json import Json
@@ -65,7 +64,6 @@ from stacklens.models import (
     Commit,
     DeleteResult,
     Deploy,
-    DeployOutcome,
     EventList,
     Issue,
     IssueChange,
@@ -443,73 +441,7 @@ class JentryBackend:
         return ReleaseList(releases=releases[:limit], notes=notes)
 
     async def create_release(self, spec: ReleaseSpec) -> ReleaseCreated:
-        version = _no_controls(spec.version.strip(), "version", 250)
-        if not version:
-            raise InvalidInput("version is required, e.g. web@1.4.3")
-        chosen = spec.project or self._settings.project
-        if not chosen:
-            raise InvalidInput(
-                "create_release needs a project: pass project=<slug or id>, "
-                "or set a default project (--project)"
-            )
-        body = release_body(spec, version)
-        target = await self._find_project(chosen)
-        existed = await self._release_exists(target, version)  # its answer is 201 either way
-        # The API replaces a version's commits and deploys when it is posted again: safe to retry.
-        reply = await self._call(
-            "POST",
-            f"/projects/{segment(target.id)}/releases",
-            json_body=body,
-            scope=PROJECT_WRITE,
-            idempotent=True,
-        )
-        data = _dict(unwrap(reply.data))
-        notes = repost_notes(existed, spec)
-        recorded = _int(data.get("deploys"))
-        if recorded is not None and recorded != len(spec.deploys):
-            notes.append(f"Jentry reports {recorded} deploy(s) recorded for {len(spec.deploys)} sent")
-        confirmed = _str(data.get("version")) == version
-        if not confirmed:
-            notes.append("Jentry accepted the release but its answer does not show it: sent, not confirmed")
-        commits = _int(data.get("commits"))
-        if spec.commits and commits is None:
-            notes.append(f"{len(spec.commits)} commit(s) sent; the answer does not say how many were stored")
-        deploys_seen = recorded == len(spec.deploys)  # Jentry counts deploys; it has no per-deploy answer
-        return ReleaseCreated(
-            version=version,
-            project=target.slug or target.name or target.id,
-            confirmed=confirmed,
-            already_existed=bool(existed),
-            commits=commits,
-            deploys=[
-                DeployOutcome(
-                    environment=d.environment.strip(),
-                    ok=True,
-                    confirmed=deploys_seen,
-                    error=None if deploys_seen else "sent, not confirmed",
-                )
-                for d in spec.deploys
-            ],
-            notes=notes,
-        )
-
-    async def _release_exists(self, project: Project, version: str) -> bool | None:
-        """Whether the project lists the version (its newest 100 releases); None when the list is refused."""
-        try:
-            reply = await self._call(
-                "GET",
-                f"/projects/{segment(project.id)}/releases",
-                params=[("limit", "100")],
-                scope=PROJECT_READ,
-            )
-        except UpstreamError as exc:
-            if exc.status in (401, 403, 404):
-                return None
-            raise
-        rows = _rows(unwrap(reply.data), "releases")
-        return any((_str(r.get("release")) or _str(r.get("version"))) == version for r in rows)
-
-    # --- audit ------------------------------------------------------------------------------------
+        return await release_post.create_release(self, spec)
 
     async def read_audit(
         self, limit: int = 50, action: str | None = None, cursor: str | None = None

@@ -14,11 +14,11 @@ from typing import TypeVar
 import anyio
 
 from stacklens.backends.base import Progress, no_progress
-from stacklens.backends.json import Json, JsonObject
+from stacklens.backends.json import Json
 from stacklens.backends.outcomes import failed_or_unconfirmed
 from stacklens.backends.per_token import PerToken
 from stacklens.backends.project_default import default_source
-from stacklens.backends.sentry import history
+from stacklens.backends.sentry import bulk, history
 from stacklens.backends.sentry.lookalike import Lookalike
 from stacklens.backends.sentry.mapping import (
     _dict,
@@ -34,17 +34,14 @@ from stacklens.backends.sentry.mapping import (
 from stacklens.backends.sentry.region import RegionBase
 from stacklens.backends.sentry.search import sentry_search
 from stacklens.backends.sentry.writes import (
-    Located,
-    bulk_outcome,
     check_release_spec,
     deploy_body,
-    group_by_project,
     outcome,
     release_body,
     update_body,
 )
 from stacklens.config import Settings
-from stacklens.errors import InvalidInput, NotTheApi, UpstreamError
+from stacklens.errors import InvalidInput, UpstreamError
 from stacklens.events import Event, normalize_event
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import (
@@ -72,7 +69,6 @@ T = TypeVar("T")
 
 MAX_PROJECT_PAGES = 10  # 10 × 100 projects: a bound on the projects walk, generous for any real org
 PROJECT_CACHE_TTL = 60.0  # a missed slug refetches the list at most this often
-LOOKUP_CONCURRENCY = 8
 
 
 @dataclass
@@ -360,86 +356,7 @@ class SentryBackend:
                 return UpdateResult(outcomes=[failed_or_unconfirmed(str(ref), exc)])
             await progress(1, 1, f"issue {ref} updated")
             return UpdateResult(outcomes=[outcome(str(ref), change, _dict(reply.data))])
-        return await self._bulk_update(refs, change, body, progress)
-
-    async def _locate(self, refs: list[IssueRef]) -> Located:
-        """Each ref → (numeric id, project slug-or-id), or an error text.
-
-        The cheapest correct way to learn the projects: ONE org issue search `issue.id:[…]` (what Sentry's
-        own UI sends to load a set of issues) for all numeric ids, no status filter, all projects
-        (`project=-1`). Short ids need their numeric id anyway (the bulk route takes numeric ids only), so
-        each costs one detail GET, which also gives its project. Ids the search did not return (outside a
-        default time range, an instance without `issue.id`) fall back to a detail GET each, so the result
-        stays correct either way.
-        """
-        found: Located = {}
-        numeric = [r.value for r in refs if r.kind == "id"]
-        for start in range(0, len(numeric), 100):
-            chunk = numeric[start : start + 100]
-            params = [
-                ("query", f"issue.id:[{', '.join(chunk)}]"),
-                ("project", "-1"),
-                ("limit", str(len(chunk))),
-            ]
-            try:
-                reply = await self._request(
-                    "GET", f"/organizations/{self._org_seg}/issues/", params=params, scope="event:read"
-                )
-                rows = _rows(reply.data, "issue search")
-            except UpstreamError as exc:
-                if exc.status in (None, 401, 429) or (exc.status or 0) >= 500 or isinstance(exc, NotTheApi):
-                    raise
-                rows = []  # e.g. a 400 from an instance that lacks `issue.id`: detail GETs below
-            for row in rows:
-                issue = issue_from_sentry(row)
-                where = issue and (issue.project or issue.project_id)
-                if issue and where and issue.id in chunk:
-                    found[issue.id] = (issue.id, where)
-        missing = [r for r in refs if r.value not in found]
-        limiter = anyio.CapacityLimiter(LOOKUP_CONCURRENCY)
-
-        async def detail(ref: IssueRef) -> None:
-            async with limiter:
-                try:
-                    issue = await self.get_issue(ref)
-                except UpstreamError as exc:
-                    found[ref.value] = str(exc)
-                    return
-            where = issue.project or issue.project_id
-            found[ref.value] = (
-                (issue.id, where) if where else f"Sentry did not say which project issue {ref} is in"
-            )
-
-        async with anyio.create_task_group() as tg:
-            for ref in missing:
-                tg.start_soon(detail, ref)
-        return found
-
-    async def _bulk_update(
-        self, refs: list[IssueRef], change: IssueChange, body: JsonObject, progress: Progress
-    ) -> UpdateResult:
-        located = await self._locate(refs)
-        outcomes, groups = group_by_project([r.value for r in refs], located)
-        total = len(groups)
-        for done, (project, members) in enumerate(groups.items()):
-            await progress(done, total, f"project {project}: updating {len(members)} issue(s)")
-            ids = list(dict.fromkeys(ident for _, ident in members))
-            try:
-                # The project slug came from the upstream: checked like any path value, per group, so an odd
-                # one fails only its own issues.
-                path = f"/projects/{self._org_seg}/{segment(project)}/issues/"
-                reply = await self._request(
-                    "PUT", path, params=[("id", i) for i in ids], json_body=body, scope="event:write"
-                )
-            except (UpstreamError, InvalidInput) as exc:
-                # One failed project must not hide the others' success: record and go on.
-                for value, _ in members:
-                    outcomes[value] = failed_or_unconfirmed(value, exc)
-                continue
-            for value, _ in members:
-                outcomes[value] = bulk_outcome(value, change, reply)
-        await progress(total, total, "done")
-        return UpdateResult(outcomes=[outcomes[r.value] for r in refs])
+        return await bulk.bulk_update(self, refs, change, body, progress)
 
     # --- releases ---------------------------------------------------------------------------------
 
