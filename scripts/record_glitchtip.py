@@ -117,10 +117,7 @@ class Recorder:
         resp = self.client.request(method, path, params=query, json=body, headers=headers)
         ctype = resp.headers.get("content-type", "")
         payload: Any
-        if "json" in ctype and resp.content:
-            payload = resp.json()
-        else:
-            payload = resp.text[:2000]
+        payload = resp.json() if "json" in ctype and resp.content else resp.text[:2000]
         return {
             "request": {"method": method, "path": path, "query": [list(p) for p in query], "body": body},
             "response": {
