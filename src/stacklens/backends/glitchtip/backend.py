@@ -46,6 +46,16 @@ from stacklens.query import IssueFilter
 from stacklens.refs import IssueRef, check_tag_key
 
 PAGE_SIZE = 100
+
+
+def _summary_row(raw: object) -> dict[str, object]:
+    """GlitchTip's event list rows use snake_case dates (`date_created`); the mapping reads `dateCreated`."""
+    row = dict(_dict(raw))
+    if "dateCreated" not in row and "date_created" in row:
+        row["dateCreated"] = row["date_created"]
+    return row
+
+
 SCAN_PAGES = 5  # a bounded scan: at most 500 issues read to narrow client-side
 
 
@@ -141,7 +151,8 @@ class GlitchTipBackend(SentryBackend):
         params: list[tuple[str, str]] = [("limit", str(limit))] + ([("cursor", cursor)] if cursor else [])
         call = self._request("GET", self._issue_path(ref) + "events/", params=params, scope="event:read")
         reply = await self._on_issue(ref, call)
-        events = [e for e in (event_summary(r) for r in _rows(reply.data, "events")) if e][:limit]
+        rows = [_summary_row(r) for r in _rows(reply.data, "events")]
+        events = [e for e in (event_summary(r) for r in rows) if e][:limit]
         notes: list[str] = []
         if period:
             events, note = writes.within_period(events, period)
