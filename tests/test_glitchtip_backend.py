@@ -194,3 +194,51 @@ async def test_releases(target: Target) -> None:
             error=True,
         )  # fmt: skip
         assert "GlitchTip has no release commits" in text
+
+
+WRITES = ["projects", "update_single", "update_bulk", "release_create", "delete"]
+
+
+def _recorded(name: str, index: int) -> dict[str, Any]:
+    from glitchtip_replay import load
+
+    exchange: dict[str, Any] = load(name)[index]
+    return exchange
+
+
+@pytest.fixture
+def writes_replay() -> Iterator[Target]:
+    with replay_server(WRITES) as replay:
+        target = Target(replay.base, TOKEN, "acme", replay)
+        yield target
+        target.check_routes()
+
+
+async def test_updates_single_and_bulk_confirmed(writes_replay: Target) -> None:
+    single = _recorded("update_single", 0)["request"]["path"].split("/")[-2]
+    async with mcp(writes_replay) as client:
+        text = await call(client, "update_issue", {"issue": single, "status": "resolved"})
+        assert "resolved" in text and "unconfirmed" not in text.lower()
+        text = await call(client, "update_issue", {"issue": ["1", "2"], "status": "resolved"})
+        assert text.count("resolved") >= 2
+        text = await call(client, "update_issue", {"issue": single, "assignee": "someone"}, error=True)
+        assert "assignee: not supported by GlitchTip" in text and "nothing was changed" in text
+    sent = [k for k in writes_replay.replay.received if k[0] == "PUT"] if writes_replay.replay else []
+    assert ("PUT", "/api/0/organizations/acme/issues/", (("id", "1"), ("id", "2"))) in sent
+
+
+async def test_release_create_and_duplicate(writes_replay: Target) -> None:
+    version = _recorded("release_create", 0)["request"]["body"]["version"]
+    async with mcp(writes_replay) as client:
+        text = await call(client, "create_release", {"version": version, "project": "shop"})
+        assert version in text
+        text = await call(client, "create_release", {"version": version, "project": "shop"})
+        assert "already" in text.lower()
+        assert "commit" not in text.lower() or "no" in text.lower()
+
+
+async def test_delete(writes_replay: Target) -> None:
+    issue = _recorded("delete", 0)["request"]["path"].split("/")[-2]
+    async with mcp(writes_replay, STACKLENS_ALLOW_DELETE="1") as client:
+        text = await call(client, "delete_issue", {"issue": issue})
+        assert "deleted" in text
