@@ -242,3 +242,12 @@ async def test_delete(writes_replay: Target) -> None:
     async with mcp(writes_replay, STACKLENS_ALLOW_DELETE="1") as client:
         text = await call(client, "delete_issue", {"issue": issue})
         assert "deleted" in text
+
+
+async def test_analysis_tools(target: Target) -> None:
+    grouped = next(i for i in _unresolved(target) if "sku" in i["title"])
+    async with mcp(target) as client:
+        text = await call(client, "cluster_issue_events", {"issue": grouped["id"]})
+        assert "2 distinct signatures" in text and "crash site" in text  # two crash sites, one fingerprint
+        text = await call(client, "find_suspect_commits", {"issue": grouped["id"]}, error=True)
+        assert "GlitchTip" in text and "Nothing was sent" in text

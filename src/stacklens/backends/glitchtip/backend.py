@@ -169,7 +169,7 @@ class GlitchTipBackend(SentryBackend):
             "GET", self._issue_path(ref) + "events/", params=[("limit", str(limit))], scope="event:read"
         )
         reply = await self._on_issue(ref, call)
-        return [normalize_event(r) for r in _rows(reply.data, "events")][:limit]
+        return [normalize_event(_summary_row(r)) for r in _rows(reply.data, "events")][:limit]
 
     async def list_tag_values(self, ref: IssueRef, key: str, limit: int = 20) -> TagValues:
         key = check_tag_key(key)
