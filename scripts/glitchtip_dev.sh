@@ -93,7 +93,8 @@ start_redis() {
 spawn() {
   local name=$1; shift
   if [ -f "$GT_RUN/$name.pid" ] && kill -0 "$(cat "$GT_RUN/$name.pid")" 2>/dev/null; then return; fi
-  (cd "$GT_SRC" && nohup "$@" >>"$GT_RUN/$name.log" 2>&1 & echo $! >"$GT_RUN/$name.pid")
+  # `cd` first, then background the command alone: `$!` must be its pid, not a subshell's.
+  (cd "$GT_SRC" || exit 1; nohup "$@" >>"$GT_RUN/$name.log" 2>&1 </dev/null & echo $! >"$GT_RUN/$name.pid")
 }
 
 cmd_start() {

@@ -142,6 +142,7 @@ def test_environment_choices_and_defaults_are_accepted(package: dict[str, Any]) 
     base = {
         "SENTRY_AUTH_TOKEN": "t", "SENTRY_ORG": "o", "JENTRY_AUTH_TOKEN": "j",
         "BUGSINK_AUTH_TOKEN": "b", "BUGSINK_URL": "https://bugsink.example",
+        "GLITCHTIP_AUTH_TOKEN": "g", "GLITCHTIP_ORG": "acme",
     }  # fmt: skip
     for var in package["environmentVariables"]:
         if var["isSecret"] or var["name"] in base:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from stacklens.backends.base import BackendDescriptor
 from stacklens.backends.bugsink.descriptor import DESCRIPTOR as BUGSINK
+from stacklens.backends.glitchtip import DESCRIPTOR as GLITCHTIP
 from stacklens.backends.jentry import DESCRIPTOR as JENTRY
 from stacklens.backends.sentry import DESCRIPTOR as SENTRY
 from stacklens.errors import ConfigError
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from stacklens.http import Upstream
 
 # Order matters for `auto`: the first backend whose token is configured wins (Sentry when several are).
-BACKENDS: dict[str, BackendDescriptor] = {d.name: d for d in (SENTRY, JENTRY, BUGSINK)}
+BACKENDS: dict[str, BackendDescriptor] = {d.name: d for d in (SENTRY, JENTRY, BUGSINK, GLITCHTIP)}
 
 
 def descriptor(name: str) -> BackendDescriptor:
