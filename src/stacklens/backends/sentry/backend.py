@@ -133,10 +133,12 @@ class SentryBackend:
         except UpstreamError as exc:
             if not exc.not_found:
                 raise
+            d = self._settings.descriptor  # GlitchTip reuses this backend: name its variables, not Sentry's
+            where = "https://<slug>.sentry.io or …/organizations/<slug>/" if d.name == "sentry" else "…/<slug>/"
             raise UpstreamError(
-                f"organization {self._org!r} not found (404), or this token cannot see it. Check SENTRY_ORG: "
-                "it is the organization slug from your Sentry URL (https://<slug>.sentry.io or "
-                "…/organizations/<slug>/), and the token must belong to that organization.",
+                f"organization {self._org!r} not found (404), or this token cannot see it. Check "
+                f"{' / '.join(d.org_vars) or '--org'}: it is the organization slug from your {d.label} URL "
+                f"({where}), and the token must belong to that organization.",
                 404,
             ) from None
 
