@@ -6,14 +6,14 @@ Every path is built from `segment()` values; a 404 on an issue is reworded to na
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
 
 from stacklens.backends.bugsink.mapping import project_from_bugsink, rows
-from stacklens.errors import InvalidInput, StacklensError, UpstreamError
+from stacklens.errors import InvalidInput, UpstreamError
 from stacklens.http import Reply, Upstream, segment
 from stacklens.models import Project
 from stacklens.refs import IssueRef, check_project
@@ -21,7 +21,6 @@ from stacklens.refs import IssueRef, check_project
 T = TypeVar("T")
 
 PAGE_SIZE = 250  # fixed by Bugsink: every list answers 250 rows a page
-FANOUT = 8  # concurrent requests of one fan-out
 PROJECT_PAGES = 20
 PROJECT_LIST_MAX_AGE = 300.0
 Params = list[tuple[str, str]]
@@ -129,25 +128,3 @@ class Client:
         raise InvalidInput(
             f"project {wanted!r} not found; known projects: {names or 'none visible to this token'}"
         )
-
-
-async def gather(jobs: Sequence[Callable[[], Awaitable[T]]], limit: int = FANOUT) -> list[T]:
-    """Run jobs concurrently (bounded); the first StacklensError cancels the rest and is raised."""
-    results: list[Any] = [None] * len(jobs)
-    errors: list[StacklensError] = []
-    limiter = anyio.CapacityLimiter(limit)
-    async with anyio.create_task_group() as tg:
-
-        async def run(n: int, job: Callable[[], Awaitable[T]]) -> None:
-            async with limiter:
-                try:
-                    results[n] = await job()
-                except StacklensError as exc:
-                    errors.append(exc)
-                    tg.cancel_scope.cancel()
-
-        for n, job in enumerate(jobs):
-            tg.start_soon(run, n, job)
-    if errors:
-        raise errors[0]
-    return results

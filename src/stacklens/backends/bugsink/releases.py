@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
-from stacklens.backends.bugsink.client import Client, gather
+from stacklens.backends.bugsink.client import Client
 from stacklens.backends.bugsink.mapping import as_dict, release_from_bugsink, text
+from stacklens.backends.fanout import gather
 from stacklens.backends.narrow import parse_scan_cursor, scan_cursor
 from stacklens.errors import InvalidInput, NotSupported, UpstreamError
 from stacklens.models import Project, Release, ReleaseCreated, ReleaseList, ReleaseSpec

@@ -11,8 +11,9 @@ from functools import partial
 from typing import Any
 
 from stacklens.backends.base import Progress, no_progress
-from stacklens.backends.bugsink.client import Client, gather, issue_segment
+from stacklens.backends.bugsink.client import Client, issue_segment
 from stacklens.backends.bugsink.mapping import as_dict, status_of
+from stacklens.backends.fanout import gather
 from stacklens.errors import InvalidInput, NotSupported, StacklensError
 from stacklens.models import DeleteResult, IssueChange, UpdateOutcome, UpdateResult
 from stacklens.refs import IssueRef

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import anyio
 
 from stacklens.backends.base import Progress, no_progress
+from stacklens.backends.fanout import gather
 from stacklens.backends.jentry import history, release_post
 from stacklens.backends.jentry.cursor import (
     CursorState,
@@ -35,7 +36,6 @@ from stacklens.backends.jentry.events import (
     summary_of,
     tag_values,
 )
-from stacklens.backends.jentry.fanout import gather
 from stacklens.backends.jentry.mapping import (
     _dict,
     _int,

@@ -7,8 +7,8 @@ import itertools
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from stacklens.backends.fanout import gather
 from stacklens.backends.jentry.cursor import Hit, Position, Stream, sort_value
-from stacklens.backends.jentry.fanout import gather
 from stacklens.backends.jentry.plan import JentryPlan
 from stacklens.models import Issue, Project
 

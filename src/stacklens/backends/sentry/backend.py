@@ -134,7 +134,9 @@ class SentryBackend:
             if not exc.not_found:
                 raise
             d = self._settings.descriptor  # GlitchTip reuses this backend: name its variables, not Sentry's
-            where = "https://<slug>.sentry.io or …/organizations/<slug>/" if d.name == "sentry" else "…/<slug>/"
+            where = (
+                "https://<slug>.sentry.io or …/organizations/<slug>/" if d.name == "sentry" else "…/<slug>/"
+            )
             raise UpstreamError(
                 f"organization {self._org!r} not found (404), or this token cannot see it. Check "
                 f"{' / '.join(d.org_vars) or '--org'}: it is the organization slug from your {d.label} URL "

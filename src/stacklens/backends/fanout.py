@@ -14,11 +14,11 @@ T = TypeVar("T")
 FANOUT = 8  # concurrent upstream requests of one fan-out
 
 
-async def gather(jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+async def gather(jobs: Sequence[Callable[[], Awaitable[T]]], limit: int = FANOUT) -> list[T]:
     """Run jobs concurrently (bounded); the first StacklensError cancels the rest and is raised as is."""
     results: list[Any] = [None] * len(jobs)
     errors: list[StacklensError] = []
-    limiter = anyio.CapacityLimiter(FANOUT)
+    limiter = anyio.CapacityLimiter(limit)
 
     async with anyio.create_task_group() as tg:
 
