@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples scripts
 	$(BIN)/ruff format --check src tests bench examples scripts
 	$(BIN)/mypy --strict src
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 ifneq ($(ACTIONLINT),)
 	$(ACTIONLINT) .github/workflows/*.yml
 else ifdef GITHUB_ACTIONS

@@ -74,3 +74,22 @@ def test_cursor_positions_without_key_still_decode() -> None:
     # A fractional key (a timestamp's milliseconds) is rounded up: a realignment then repeats, never skips.
     state.positions["1"] = Position(2, 5, "77", 1764612551.158, True)
     assert decode_cursor(encode_cursor(state), "abc").positions["1"].key == 1764612552.0
+
+
+def test_a_forged_cursor_nested_100k_deep_is_refused_cleanly() -> None:
+    import base64
+    import hashlib
+    import zlib
+
+    from stacklens.backends.jentry.cursor import CURSOR_PREFIX, decode_cursor
+    from stacklens.errors import InvalidInput
+
+    raw = b"[" * 100_000 + b"]" * 100_000
+    encoded = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
+    forged = f"{CURSOR_PREFIX}{encoded}.{hashlib.sha256(raw).hexdigest()[:12]}"
+    assert len(forged) < 20_000
+    try:
+        decode_cursor(forged, "f")
+    except InvalidInput:
+        return
+    raise AssertionError("a forged cursor was accepted")

@@ -87,7 +87,7 @@ def decode_cursor(text: str, fingerprint: str) -> CursorState:
             base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)), 200_000
         )
         body = json.loads(raw)
-    except (ValueError, zlib.error):
+    except (ValueError, zlib.error, RecursionError):  # RecursionError: a forged cursor nested 100k deep
         raise InvalidInput(_BAD_CURSOR) from None
     if hashlib.sha256(raw).hexdigest()[:12] != digest or not isinstance(body, dict) or body.get("v") != 1:
         raise InvalidInput(_BAD_CURSOR)
