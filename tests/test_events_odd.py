@@ -300,7 +300,9 @@ def test_legacy_interfaces_and_template_errors() -> None:
 def test_messages(raw: dict[str, Any], message: str) -> None:
     start = time.perf_counter()
     assert data_block(text_of(raw)).splitlines()[0] == message
-    assert time.perf_counter() - start < 1
+    assert (
+        time.perf_counter() - start < 10
+    )  # a guard against a blow-up (it takes milliseconds), not a timing goal: bench/ has those
 
 
 # --- breadcrumbs and times ---

