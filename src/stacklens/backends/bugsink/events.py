@@ -9,8 +9,9 @@ from functools import partial
 from typing import Any
 
 from stacklens.backends.bugsink.client import PAGE_SIZE, Client, issue_segment
-from stacklens.backends.bugsink.mapping import as_dict, text
+from stacklens.backends.bugsink.mapping import as_dict
 from stacklens.backends.fanout import gather
+from stacklens.backends.json import text
 from stacklens.backends.narrow import parse_scan_cursor, scan_cursor
 from stacklens.errors import InvalidInput, NotSupported, UpstreamError
 from stacklens.events import Event, normalize_event, summarize_event

@@ -7,21 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from stacklens.backends.json import obj, text
 from stacklens.models import Issue, Project, Release
 
 LOG_MESSAGE = "Log Message"  # Bugsink's calculated_type of a captured message
 
 
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def text(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str | int | float):
-        return str(value) or None
-    return None
+as_dict = obj  # the shared lenient readers (text is imported as is)
 
 
 def rows(data: Any) -> list[dict[str, Any]]:

@@ -6,8 +6,9 @@ from datetime import datetime
 from functools import partial
 
 from stacklens.backends.bugsink.client import Client
-from stacklens.backends.bugsink.mapping import as_dict, release_from_bugsink, text
+from stacklens.backends.bugsink.mapping import as_dict, release_from_bugsink
 from stacklens.backends.fanout import gather
+from stacklens.backends.json import text
 from stacklens.backends.narrow import parse_scan_cursor, scan_cursor
 from stacklens.errors import InvalidInput, NotSupported, UpstreamError
 from stacklens.models import Project, Release, ReleaseCreated, ReleaseList, ReleaseSpec

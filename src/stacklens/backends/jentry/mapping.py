@@ -4,23 +4,14 @@ ignored, nulls tolerated, a body without the `{data}` envelope taken as is."""
 from __future__ import annotations
 
 from stacklens import lenient
-from stacklens.backends.json import Json, JsonObject
-from stacklens.errors import InvalidInput, UpstreamError
+from stacklens.backends.json import Json, JsonObject, obj, object_list, text
+from stacklens.errors import InvalidInput
 from stacklens.models import AuditEntry, Issue, Project, Release, ReleaseHealth
 
 # --- lenient JSON readers -------------------------------------------------------------------------------
 
 
-def _dict(value: Json) -> JsonObject:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Json) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str | int | float):
-        return str(value) or None
-    return None
+_dict, _str = obj, text  # the shared lenient readers, under the names this module's callers use
 
 
 def _int(value: Json) -> int | None:
@@ -50,12 +41,7 @@ def unwrap(payload: Json) -> Json:
 
 
 def _rows(data: Json, what: str) -> list[JsonObject]:
-    """A JSON list of objects (nulls and non-objects skipped); anything else is a clean error."""
-    if data is None:  # an empty body where a list belongs: not "nothing matches"
-        raise UpstreamError(f"Jentry answered the {what} request with an empty body (no JSON list).")
-    if not isinstance(data, list):
-        raise UpstreamError(f"Jentry answered the {what} request with an unexpected shape (not a list).")
-    return [row for row in data if isinstance(row, dict)]
+    return object_list(data, what, "Jentry")
 
 
 def _no_controls(value: str, name: str, max_len: int = 1000) -> str:

@@ -5,33 +5,17 @@ Read leniently: self-hosted and older instances differ, and nulls appear anywher
 
 from __future__ import annotations
 
-from stacklens.backends.json import Json, JsonObject
-from stacklens.errors import UpstreamError
+from stacklens.backends.json import Json, JsonObject, obj, object_list, text
 from stacklens.models import AuditEntry, EventSummary, Issue, Project, Release, ReleaseHealth, TagValue
 
 # --- lenient JSON readers -------------------------------------------------------------------------------
 
 
-def _dict(value: Json) -> JsonObject:
-    return value if isinstance(value, dict) else {}
-
-
-def _str(value: Json) -> str | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, str | int | float):
-        text = str(value)
-        return text or None
-    return None
+_dict, _str = obj, text  # the shared lenient readers, under the names this module's callers use
 
 
 def _rows(data: Json, what: str) -> list[JsonObject]:
-    """A JSON list of objects (nulls and non-objects skipped); anything else is a clean error."""
-    if data is None:  # an empty body where a list belongs: not "nothing matches"
-        raise UpstreamError(f"Sentry answered the {what} request with an empty body (no JSON list).")
-    if not isinstance(data, list):
-        raise UpstreamError(f"Sentry answered the {what} request with an unexpected shape (not a list).")
-    return [row for row in data if isinstance(row, dict)]
+    return object_list(data, what, "Sentry")
 
 
 def _version(value: Json) -> str | None:
