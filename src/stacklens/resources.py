@@ -52,7 +52,7 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     async def latest_event_resource(issue: str, ctx: Context) -> str:
         async def work(b: Backend) -> str:
             event = await b.get_event(parse_issue_ref(issue, refs), "latest")
-            return (await render_off_loop(b, event))[0]  # a worker thread, scrubbed, as the tools
+            return (await render_off_loop(app_state(ctx).upstream.scrub, event))[0]  # as the tools
 
         return await _read(ctx, work)
 
@@ -66,7 +66,7 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
     async def event_resource(issue: str, event_id: str, ctx: Context) -> str:
         async def work(b: Backend) -> str:
             event = await b.get_event(parse_issue_ref(issue, refs), check_event_id(event_id))
-            return (await render_off_loop(b, event))[0]
+            return (await render_off_loop(app_state(ctx).upstream.scrub, event))[0]
 
         return await _read(ctx, work)
 

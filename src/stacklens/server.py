@@ -153,7 +153,7 @@ def build_server(settings: Settings) -> MCPServer:
     async def lifespan(_: MCPServer) -> AsyncIterator[AppState]:
         upstream = _upstream(settings)
         try:
-            yield AppState(settings=settings, backend=make_backend(settings, upstream))
+            yield AppState(settings=settings, backend=make_backend(settings, upstream), upstream=upstream)
         finally:
             await upstream.aclose()
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from stacklens.backends.base import Backend, BackendDescriptor, Capabilities, Progress
 from stacklens.config import Settings
 from stacklens.errors import StacklensError
-from stacklens.http import request_token
+from stacklens.http import Upstream, request_token
 from stacklens.refs import RefSyntax
 
 log = logging.getLogger("stacklens")
@@ -72,6 +72,7 @@ class AppState:
 
     settings: Settings
     backend: Backend
+    upstream: Upstream  # the one HTTP client: its `scrub` removes the configured and the per-request token
 
 
 def result(text: str, model: BaseModel) -> CallToolResult:

@@ -14,27 +14,19 @@ from mcp.types import CallToolResult
 
 from stacklens.backends.base import Backend
 from stacklens.events import Event
-from stacklens.http import Upstream
 from stacklens.refs import RefSyntax, check_event_id, parse_issue_ref
 from stacklens.render.event import TrimmedEvent, render_event
-from stacklens.tools.base import call, result
-
-
-def token_scrubber(backend: Backend) -> Callable[[str], str] | None:
-    """The backend's `Upstream.scrub` (the configured and the per-request token). Backends keep their
-    Upstream as `_up`; there is no public accessor yet."""
-    upstream = getattr(backend, "_up", None)
-    return upstream.scrub if isinstance(upstream, Upstream) else None
+from stacklens.tools.base import app_state, call, result
 
 
 async def render_off_loop(
-    backend: Backend,
+    scrub: Callable[[str], str],
     event: Event,
     frames: Literal["relevant", "all"] = "relevant",
     breadcrumbs: int = 10,
 ) -> tuple[str, TrimmedEvent]:
     """`render_event` in a worker thread (the request's context, hence its token, goes along)."""
-    work = partial(render_event, event, frames=frames, breadcrumbs=breadcrumbs, scrub=token_scrubber(backend))
+    work = partial(render_event, event, frames=frames, breadcrumbs=breadcrumbs, scrub=scrub)
     return await anyio.to_thread.run_sync(work)
 
 
@@ -47,9 +39,11 @@ async def read_event(
     frames: Literal["relevant", "all"],
     breadcrumbs: int,
 ) -> CallToolResult:
+    scrub = app_state(ctx).upstream.scrub
+
     async def work(b: Backend) -> tuple[str, TrimmedEvent]:
         event = await b.get_event(parse_issue_ref(issue, refs), check_event_id(event_id), environment)
-        return await render_off_loop(b, event, frames, breadcrumbs)
+        return await render_off_loop(scrub, event, frames, breadcrumbs)
 
     text, trimmed = await call(ctx, work)
     return result(text, trimmed)
