@@ -8,10 +8,12 @@ as Jentry returns it, plus, when present, `../shared/corpus/ingest/*.json` and
 
 Per event: raw bytes (compact JSON), stacklens bytes (default options), ratio, the bytes of a naive
 formatter (every frame with all its source context, every breadcrumb and tag: what simple servers return),
-and retention: is every exception type and value, every in-app frame (function + line) and the crash line
-of the raw payload present in stacklens's text?
+retention: is every exception type and value, every in-app frame (function + line), the crash line, the
+release, the environment, the request URL and the last breadcrumb of the raw payload present in stacklens's
+text? And the structured content's size next to the text's: the same facts for scripts, no copies.
 
-Targets (issue 5): median ratio ≤ 0.10, every event ≤ 8 KB, retention 100%. `--check` exits 1 on a miss.
+Targets (issues 5, 14): median ratio ≤ 0.10, every event ≤ 8 KB, retention 100%, structured content ≤ 2.5×
+the text. `--check` exits 1 on a miss.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from stacklens.events import Event, Frame, normalize_event, scrub_text  # noqa: 
 from stacklens.render.event import BUDGET, render_event  # noqa: E402
 
 MAX_RATIO = 0.10
+MAX_STRUCTURED = 2.5  # the same facts as JSON: keys cost bytes, copies must not
 
 
 # --- the events ---
@@ -135,10 +138,52 @@ def facts(
     return labels, list(dict.fromkeys(in_app)), crash
 
 
+def _tag(raw: dict[str, Any], *keys: str) -> str | None:
+    tags = raw.get("tags")
+    pairs = tags.items() if isinstance(tags, dict) else tags if isinstance(tags, list) else []
+    for pair in pairs:
+        key, value = (pair.get("key"), pair.get("value")) if isinstance(pair, dict) else tuple(pair)[:2]
+        if key in keys and isinstance(value, str):
+            return value
+    return None
+
+
+def context_facts(raw: dict[str, Any]) -> dict[str, str]:
+    """Release, environment, request URL (without its query, which is redacted) and the last breadcrumb."""
+    out: dict[str, str] = {}
+    release = raw.get("release")
+    release = release.get("version") if isinstance(release, dict) else release
+    release = release or _tag(raw, "sentry:release", "release")
+    if isinstance(release, str) and release:
+        out["release"] = release
+    environment = raw.get("environment") or _tag(raw, "environment")
+    if isinstance(environment, str) and environment:
+        out["environment"] = environment
+    request = _entry(raw, "request") or raw.get("request") or raw.get("sentry.interfaces.Http")
+    url = request.get("url") if isinstance(request, dict) else None
+    if isinstance(url, str) and url:
+        out["request URL"] = url.split("?")[0].split("#")[0]
+    crumbs = _values(
+        _entry(raw, "breadcrumbs") or raw.get("breadcrumbs") or raw.get("sentry.interfaces.Breadcrumbs")
+    )
+    if crumbs:
+        last = crumbs[-1]
+        data = last.get("data") if isinstance(last.get("data"), dict) else {}
+        said = last.get("message") or data.get("url") or last.get("category")
+        if isinstance(said, str) and said.strip():
+            out["last breadcrumb"] = said
+    return out
+
+
 def missing(raw: dict[str, Any], text: str) -> list[str]:
     labels, in_app, crash = facts(raw)
     lines = text.splitlines()
+    flat = " ".join(text.split())
     gone = []
+    for what, value in context_facts(raw).items():
+        shown = scrub_text(" ".join(value.split()))[:80]
+        if shown not in flat:
+            gone.append(f"{what} {shown[:40]}")
     for kind, value in labels:
         shown = " ".join(scrub_text(value).split())[:100]
         if kind and kind not in text:
@@ -151,7 +196,7 @@ def missing(raw: dict[str, Any], text: str) -> list[str]:
             gone.append(f"frame {function}:{line}")
     if crash and crash.strip():
         shown = scrub_text(" ".join(crash.split()), code=True)[:100]
-        if shown not in " ".join(text.split()):
+        if shown not in flat:
             gone.append(f"crash line {shown[:40]}")
     return gone
 
@@ -198,21 +243,33 @@ def main() -> int:
         print(f"(no corpus at {args.corpus}: sdk-generated events only)\n")
     payloads += corpus
 
-    rows, results, failures = [], [], []
+    rows, results, failures, shapes = [], [], [], []
     for name, raw in payloads:
         raw_bytes = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
         event = normalize_event(raw)
-        text, _ = render_event(event)
+        text, trimmed = render_event(event)
         ours, plain = len(text.encode()), len(naive(event).encode())
+        structured = len(json.dumps(trimmed.structured(), separators=(",", ":"), ensure_ascii=False).encode())
+        shapes.append(structured / ours)
         gone = missing(raw, text)
         results.append((raw_bytes, ours, plain))
         if gone:
             failures.append((name, gone))
         kept = "yes" if not gone else f"NO ({len(gone)})"
-        rows.append([name, str(raw_bytes), str(ours), f"{ours / raw_bytes:.3f}", str(plain),
+        rows.append([name, str(raw_bytes), str(ours), f"{ours / raw_bytes:.3f}", str(structured), str(plain),
                      f"{plain / raw_bytes:.3f}", kept])  # fmt: skip
 
-    print(table(["event", "raw B", "stacklens B", "ratio", "naive B", "naive ratio", "all facts kept"], rows))
+    heads = [
+        "event",
+        "raw B",
+        "stacklens B",
+        "ratio",
+        "structured B",
+        "naive B",
+        "naive ratio",
+        "all facts kept",
+    ]
+    print(table(heads, rows))
     ratios = [o / r for r, o, _ in results]
     median, worst = statistics.median(ratios), max(o for _, o, _ in results)
     big = [o / r for r, o, _ in results if r >= 4096]
@@ -239,13 +296,21 @@ def main() -> int:
     total_raw, total_ours = sum(r for r, _, _ in results), sum(o for _, o, _ in results)
     kept = 100 * (len(results) - len(failures)) / len(results)
     print(f"all together: {total_ours:,} B of text for {total_raw:,} B of JSON; largest text {worst:,} B")
-    print(f"retention: {kept:.0f}% of events keep every type, value, in-app frame and crash line")
+    print(
+        f"structured content (compact JSON) vs the text: median {statistics.median(shapes):.2f}×, largest"
+        f" {max(shapes):.2f}×"
+    )
+    print(
+        f"retention: {kept:.0f}% of events keep every exception type and value, in-app frame, crash line,"
+        " release, environment, request URL and last breadcrumb"
+    )
     for name, gone in failures:
         print(f"  missing in {name}: {', '.join(gone)}")
     verdict = {
         f"median ratio ≤ {MAX_RATIO}": median <= MAX_RATIO,
         f"every event ≤ {BUDGET // 1024} KB": worst <= BUDGET,
         "retention 100%": not failures,
+        f"structured ≤ {MAX_STRUCTURED:g}× text": max(shapes) <= MAX_STRUCTURED,
     }
     print("targets: " + " · ".join(f"{k} {'OK' if v else 'MISS'}" for k, v in verdict.items()))
     return 1 if args.check and not all(verdict.values()) else 0

@@ -7,6 +7,7 @@ Needs a running GlitchTip (scripts/glitchtip_dev.sh start + bootstrap) and, from
 
   scripts/record_glitchtip.py --seed   send real sentry-sdk events, wait until GlitchTip shows them, record
   scripts/record_glitchtip.py          re-record against what the server holds
+  scripts/record_glitchtip.py --only search_tag_lists   record these scenarios only (no writes run)
 
 Writes tests/recordings/glitchtip/<scenario>.json: every request (method, path, query, body) and the answer
 (status, content type, Link, body). The token, the host:port, DSN keys and e-mail addresses are scrubbed, so
@@ -153,18 +154,43 @@ def wait_for_issues(rec: Recorder, count: int) -> list[dict[str, Any]]:
     sys.exit("GlitchTip did not show the seeded issues (is the worker running?)")
 
 
-def record_all(rec: Recorder) -> None:
+BROWSERS = ("Firefox", "Chrome", "Safari")  # the seeded events' browser tags, and one no event has
+
+
+def record_paging(rec: Recorder, issues_path: str) -> None:
+    first = rec.call("GET", issues_path, [("query", ""), ("sort", "-last_seen"), ("limit", "1")])
+    steps_pages = [first]
+    link = first["response"]["link"] or ""
+    m = re.search(r'rel="next"; results="true"; cursor="([^"]+)"', link)
+    if m:
+        steps_pages.append(
+            rec.call(
+                "GET",
+                issues_path,
+                [("query", ""), ("sort", "-last_seen"), ("limit", "1"), ("cursor", m.group(1))],
+            )
+        )
+    rec.write("search_paging", steps_pages)
+
+
+def record_all(rec: Recorder, only: set[str]) -> None:
     org = rec.org
     issues = wait_for_issues(rec, 3)
     by_title = {i["title"]: i for i in issues}
     chained = next(i for t, i in by_title.items() if "payment failed" in t)
     grouped = next(i for t, i in by_title.items() if "sku" in t)
-    message = next(i for t, i in by_title.items() if "cache warm-up" in t)
-    cid, gid, mid = chained["id"], grouped["id"], message["id"]
+    message = next((i for t, i in by_title.items() if "cache warm-up" in t), None)
+    if message is None and not only:
+        sys.exit("the message issue is gone (the last recording deleted it): run with --seed")
+    cid, gid, mid = chained["id"], grouped["id"], message["id"] if message else "0"
     issues_path = f"/api/0/organizations/{org}/issues/"
 
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
     def run(name: str, steps: list[Step], token: str | None = None) -> None:
-        rec.write(name, [rec.call(m, p, q, b, token=token) for m, p, q, b in steps])
+        if wanted(name):  # before any call: the write scenarios change GlitchTip's state
+            rec.write(name, [rec.call(m, p, q, b, token=token) for m, p, q, b in steps])
 
     run("projects", [("GET", f"/api/0/organizations/{org}/projects/", [], None)])
     run("settings", [("GET", "/api/settings/", [], None)])
@@ -200,19 +226,11 @@ def record_all(rec: Recorder) -> None:
             ("GET", issues_path, [("query", ""), ("project", "1"), ("limit", "25")], None),
         ],
     )
-    first = rec.call("GET", issues_path, [("query", ""), ("sort", "-last_seen"), ("limit", "1")])
-    steps_pages = [first]
-    link = first["response"]["link"] or ""
-    m = re.search(r'rel="next"; results="true"; cursor="([^"]+)"', link)
-    if m:
-        steps_pages.append(
-            rec.call(
-                "GET",
-                issues_path,
-                [("query", ""), ("sort", "-last_seen"), ("limit", "1"), ("cursor", m.group(1))],
-            )
-        )
-    rec.write("search_paging", steps_pages)
+    # Several values of one tag, or a negated one: the backend's one search per value (issue rows carry no tags).
+    tag_values = [("GET", issues_path, [("query", f"browser:{b}"), ("limit", "100")], None) for b in BROWSERS]
+    run("search_tag_lists", tag_values)
+    if wanted("search_paging"):
+        record_paging(rec, issues_path)
     run(
         "ignored_tokens",
         [
@@ -239,8 +257,10 @@ def record_all(rec: Recorder) -> None:
             ("GET", f"/api/0/issues/{mid}/events/latest/", [], None),
         ],
     )
-    ev_list = rec.call("GET", f"/api/0/issues/{gid}/events/", [("limit", "100")])["response"]["body"]
-    ev_ids = [e.get("eventID") or e.get("id") for e in ev_list]
+    ev_ids = []
+    if wanted("event_by_id"):
+        ev_list = rec.call("GET", f"/api/0/issues/{gid}/events/", [("limit", "100")])["response"]["body"]
+        ev_ids = [e.get("eventID") or e.get("id") for e in ev_list]
     run("event_by_id", [("GET", f"/api/0/issues/{gid}/events/{e}/", [], None) for e in ev_ids])
     run(
         "tags",
@@ -326,6 +346,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seed", action="store_true", help="send the sentry-sdk events first")
+    parser.add_argument(
+        "--only", default="", help="record only these scenarios (comma-separated names), the others kept"
+    )
     args = parser.parse_args()
     rec = Recorder(
         env("STACKLENS_LIVE_GLITCHTIP_URL"),
@@ -334,7 +357,7 @@ def main() -> None:
     )
     if args.seed:
         seed(env("STACKLENS_LIVE_GLITCHTIP_DSN"))
-    record_all(rec)
+    record_all(rec, {n.strip() for n in args.only.split(",") if n.strip()})
 
 
 if __name__ == "__main__":

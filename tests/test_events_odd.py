@@ -339,7 +339,7 @@ def test_breadcrumbs_with_data_that_is_not_an_object() -> None:
 def test_timestamps(stamp: Any, shown: str) -> None:
     raw = {"message": "m", "timestamp": stamp, "breadcrumbs": [{"timestamp": stamp, "message": "crumb"}]}
     data = data_block(text_of(raw))
-    assert shown in data and f"{shown[11:19]} crumb" in data
+    assert shown in data and "-0s crumb" in data  # the crumb read at the same instant as the event
 
 
 @pytest.mark.parametrize("stamp", ["garbage", "", -5, 0, float("inf"), [], {"t": 1}, True])

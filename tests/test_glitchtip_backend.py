@@ -25,7 +25,8 @@ from mcp_helpers import inproc_env, text_of
 pytestmark = pytest.mark.anyio
 
 READS = [
-    "projects", "search_sorts", "search_queries", "search_params", "search_narrowed", "issue_detail",
+    "projects", "search_sorts", "search_queries", "search_params", "search_narrowed", "search_tag_lists",
+    "issue_detail",
     "events", "event_by_id", "tags", "releases",
 ]  # fmt: skip
 LIVE = {k: os.environ.get(f"STACKLENS_LIVE_GLITCHTIP_{k}", "") for k in ("URL", "TOKEN", "ORG")}
@@ -141,6 +142,29 @@ async def test_search_narrowed_client_side(target: Target) -> None:
         assert f"{len([i for i in everything if int(i['count']) >= 2])} issue(s)" in text
 
 
+async def test_search_tag_lists_and_negation_narrowed_by_one_search_per_value(target: Target) -> None:
+    everything = _unresolved(target, limit="100")
+    path = f"/organizations/{target.org}/issues/"
+    having = {
+        b: {str(i["id"]) for i in target.api(path, [("query", f"browser:{b}"), ("limit", "100")])}
+        for b in ("Firefox", "Safari")
+    }
+    assert having["Firefox"] and not having["Safari"]  # the seeded events' tag, and one none has
+    async with mcp(target) as client:
+        text = await call(client, "search_issues", {"tags": {"browser": ["Firefox", "Safari"]}})
+        assert "filtered client-side (browser in [Firefox, Safari])" in text
+        wanted = [i for i in everything if str(i["id"]) in having["Firefox"]]
+        assert f"{len(wanted)} issue(s)" in text and all(f"(id {i['id']})" in text for i in wanted)
+        text = await call(client, "search_issues", {"tags": {"!browser": "Firefox"}})
+        assert "filtered client-side (browser != Firefox)" in text
+        rest = [i for i in everything if str(i["id"]) not in having["Firefox"]]
+        assert rest and f"{len(rest)} issue(s)" in text and all(f"(id {i['id']})" in text for i in rest)
+        assert all(f"(id {i})" not in text for i in having["Firefox"])
+        many = {"browser": [f"b{n}" for n in range(11)]}
+        text = await call(client, "search_issues", {"tags": many}, error=True)
+        assert "at most 10 values" in text
+
+
 async def test_issue_events_and_tags(target: Target) -> None:
     issues = _unresolved(target)
     grouped = next(i for i in issues if "sku" in i["title"])
@@ -251,3 +275,64 @@ async def test_analysis_tools(target: Target) -> None:
         assert "2 distinct signatures" in text and "crash site" in text  # two crash sites, one fingerprint
         text = await call(client, "find_suspect_commits", {"issue": grouped["id"]}, error=True)
         assert "GlitchTip" in text and "Nothing was sent" in text
+
+
+# --- writes against a live GlitchTip (opt-in): each one checked in GlitchTip's own API afterwards ---
+
+LIVE_DSN = os.environ.get("STACKLENS_LIVE_GLITCHTIP_DSN", "")
+LIVE_PROJECT = os.environ.get("STACKLENS_LIVE_GLITCHTIP_PROJECT", "shop")
+
+
+def _seed_live_issue(target: Target, mark: str) -> dict[str, Any]:
+    """A fresh issue of its own (a real sentry-sdk event with a unique message), once GlitchTip shows it."""
+    import time
+
+    import sentry_sdk
+
+    client = sentry_sdk.Client(LIVE_DSN, default_integrations=False, release="shop@live-writes")
+    try:
+        raise RuntimeError(f"live write check {mark}")
+    except RuntimeError as exc:
+        event, hint = sentry_sdk.utils.event_from_exception(exc)
+        client.capture_event(event, hint)
+    client.flush(timeout=10)
+    for _ in range(120):  # GlitchTip's worker stores events asynchronously: wait for the real server
+        found = target.api(f"/organizations/{target.org}/issues/", [("query", mark), ("limit", "5")])
+        if found:
+            return dict(found[0])
+        time.sleep(0.5)
+    raise AssertionError("GlitchTip did not show the seeded issue (is its worker running?)")
+
+
+@pytest.mark.skipif(not (all(LIVE.values()) and LIVE_DSN), reason="live GlitchTip with a DSN not set")
+async def test_writes_live() -> None:
+    import uuid
+
+    target = Target(LIVE["URL"].rstrip("/"), LIVE["TOKEN"], LIVE["ORG"], None)
+    marks = [uuid.uuid4().hex[:12] for _ in range(3)]
+    one, two, three = (_seed_live_issue(target, m) for m in marks)
+
+    def status(issue: dict[str, Any]) -> str:
+        return str(target.api(f"/issues/{issue['id']}/")["status"])
+
+    async with mcp(target, STACKLENS_ALLOW_DELETE="1") as client:
+        text = await call(client, "update_issue", {"issue": one["id"], "status": "resolved"})
+        assert "Updated 1 of 1" in text and status(one) == "resolved"
+        text = await call(client, "update_issue", {"issue": one["id"], "status": "unresolved"})
+        assert "Updated 1 of 1" in text and status(one) == "unresolved"
+        text = await call(client, "update_issue", {"issue": [one["id"], two["id"]], "status": "ignored"})
+        assert "Updated 2 of 2" in text and status(one) == status(two) == "ignored"
+
+        version = f"shop@live-{marks[0]}"
+        text = await call(client, "create_release", {"version": version, "project": LIVE_PROJECT})
+        assert version in text and "already" not in text.lower()
+        listed = target.api(f"/organizations/{target.org}/releases/")  # GlitchTip ignores `query` here
+        assert version in [r["version"] for r in listed]
+        text = await call(client, "create_release", {"version": version, "project": LIVE_PROJECT})
+        assert "already" in text.lower()
+
+        text = await call(client, "delete_issue", {"issue": three["id"]})
+        assert "deleted" in text.lower()
+    headers = {"Authorization": f"Bearer {target.token}"}
+    gone = httpx.get(f"{target.url}/api/0/issues/{three['id']}/", headers=headers, timeout=30)
+    assert gone.status_code == 404

@@ -124,7 +124,9 @@ def test_secret_locals_show_as_redacted_and_others_as_values() -> None:
     assert crash.crash and crash.in_app and crash.function == "_charge"
     assert crash.vars["password"] == "[redacted]" and crash.vars["amount_cents"] == "1999"
     assert len(crash.vars) <= 10
-    assert "\n  password = [redacted]\n" in text and "\n  amount_cents = 1999\n" in text
+    assert "\n  amount_cents = 1999\n" in text
+    # the secrets on one line: each alone would say nothing but its name
+    assert re.search(r"^  \[redacted\]: password, .*api_key", text, re.M)
 
 
 def test_request_line_without_headers_cookies_or_secret_query() -> None:
@@ -226,7 +228,9 @@ def test_every_fact_a_developer_needs_is_in_the_data(shape: str) -> None:
     for needle in needles:
         assert needle in data, needle
     _, data, _ = _fence(_render("chained", shape)[0])
-    assert re.search(r"^\d\d:\d\d:\d\d auth: user signed in$", data, re.M)  # breadcrumbs with their time
+    assert re.search(
+        r"^-\d+s auth: user signed in$", data, re.M
+    )  # breadcrumbs with their time before the event
 
 
 def test_facts_are_said_once() -> None:
@@ -282,7 +286,7 @@ def test_source_stops_at_the_next_block() -> None:
     assert " 9 | def total(items):" in data and "unrelated" not in data
     frame["post_context"] = ["    # n is never 0", "", "    log()"]  # still the crashing block
     data = _small(exception=exc)
-    assert "13 |     # n is never 0" in data and "15 |     log()" in data
+    assert "13 |     # n is never 0" in data and "log()" not in data  # one line after the crash line
 
 
 def _deep(frames: int, crumbs: int) -> dict[str, Any]:

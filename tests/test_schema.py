@@ -61,13 +61,17 @@ class Out(BaseModel):
     total: int | None = None
 
 
-def test_output_schema_is_shallow_but_truthful() -> None:
+def test_output_schema_is_compact_and_truthful() -> None:
     from stacklens.schema import compact_output_schema
 
+    assert compact_output_schema(Out.model_json_schema(), depth=1)["properties"]["items"] == {"type": "array"}
     schema = compact_output_schema(Out.model_json_schema())
     assert schema == {
         "properties": {
-            "items": {"type": "array"},
+            "items": {
+                "items": {"properties": {"name": {"type": "string"}}, "required": ["name"], "type": "object"},
+                "type": "array",
+            },
             "notes": {"items": {"type": "string"}, "type": "array"},
             "total": {"type": "integer"},
         },

@@ -52,11 +52,19 @@ async def test_tools_list_names_annotations_and_size(sandbox_url, backend):
         for pname, prop in tool.input_schema.get("properties", {}).items():
             assert prop.get("description"), f"{name}.{pname} has no description"
     assert tools["update_issue"].annotations.destructive_hint is True
-    size = len(
-        json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools.values()])
-    )
-    # 14 tools (the debugging ones added ~3.7 KB); the bench reports the exact figure: this guards a blow-up
-    assert size < 20_000
+    dumped = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools.values()]
+    # What a model reads (clients keep the output schema for validating structured content): 14 tools;
+    # the bench reports the exact figures, this guards a blow-up.
+    seen = [{k: v for k, v in t.items() if k != "outputSchema"} for t in dumped]
+    assert len(json.dumps(seen)) < 16_000 and len(json.dumps(dumped)) < 40_000
+    # Output schemas carry the item shapes a script reads: a frame in an exception of an event.
+    event = tools["get_latest_event"].output_schema["properties"]
+    frames = event["exceptions"]["items"]["properties"]["frames"]["items"]
+    frame = next(o for o in frames["oneOf"] if o["properties"]["kind"].get("const") == "frame")
+    assert {"file", "line", "function", "in_app", "source", "vars"} <= set(frame["properties"])
+    assert frame["properties"]["in_app"]["default"] is False  # left out of structured content at it
+    issue = tools["search_issues"].output_schema["properties"]["issues"]["items"]["properties"]
+    assert {"id", "short_id", "title", "count", "first_release"} <= set(issue)
 
 
 async def test_read_only_removes_write_tools_and_refuses_them(sandbox, sandbox_url):

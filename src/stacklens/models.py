@@ -48,6 +48,10 @@ Percent = Annotated[float | None, BeforeValidator(_percent)]
 class Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
+    def structured(self) -> dict[str, Any]:
+        """The tool result's structured content."""
+        return self.model_dump(mode="json", exclude_none=True)
+
 
 class Project(Model):
     id: str

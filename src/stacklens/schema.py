@@ -3,8 +3,8 @@
 Drops `title` (it repeats the property name) and `default: null`; publishes `X | null` inputs as X (optional
 inputs are omitted, never sent as null). It never emits a `type` list: several model APIs refuse them.
 Output schemas go further: structured content is dumped without null fields (`exclude_none`), so nullable
-types become plain ones, and defaults, descriptions and OpenAPI `discriminator` hints (which JSON Schema
-validators ignore) are dropped; nested models are inlined one level deep.
+types become plain ones, descriptions and OpenAPI `discriminator` hints (which JSON Schema validators ignore)
+are dropped, and nested models are inlined (three levels deep).
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ _SCHEMA_MAPS = ("properties", "$defs", "patternProperties")
 _SCHEMA_ONE = ("items", "additionalProperties", "not")
 
 
-def compact_output_schema(schema: dict[str, Any] | None, depth: int = 1) -> dict[str, Any] | None:
+def compact_output_schema(schema: dict[str, Any] | None, depth: int = 3) -> dict[str, Any] | None:
     """Output schema for tools/list: compacted, nested models inlined `depth` levels deep, deeper ones `object`.
 
-    The server still validates structured content against the full pydantic model; the published schema
-    stays truthful, only less detailed below the second level (frames inside an exception, for instance).
+    Three levels reach every item shape a script reads (an issue in a page, a frame in an exception, a
+    source line in a frame). Clients validate structured content against it and do not show it to the
+    model, so it costs wire bytes, not context. Defaults stay: structured content leaves fields at their
+    defaults out.
     """
     if schema is None:
         return None
@@ -54,8 +56,8 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     for key, value in schema.items():
         if key == "title":
             continue
-        if key == "default" and (output or value is None):
-            continue
+        if key == "default" and (value is None or (output and value in ([], {}, ""))):
+            continue  # an output's default is kept where it is a value: a field at it is left out
         if key in ("maxLength", "minLength") and not output:
             continue  # enforced server-side by the tool's signature; not worth a model's tokens
         if output and key in ("description", "discriminator", "format"):

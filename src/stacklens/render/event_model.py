@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from stacklens.models import Model
 
 
-class SourceLine(Model):
+class _Lean(Model):
+    """A leaf of the event (a frame-list item, a source line, a breadcrumb), of which an event has many: its
+    fields at their defaults (no source, no locals, not in-app, `crash: false`…) are left out of structured
+    content, which would otherwise be 2–3 times the text; the output schema states each default. A frame-list
+    item's `kind` is always sent: it says which shape the rest has."""
+
+    @model_serializer(mode="wrap")
+    def _lean(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        for name, info in type(self).model_fields.items():
+            if name == "kind" or name not in out:
+                continue
+            default = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
+            if out[name] == default:
+                del out[name]
+        return out
+
+
+class SourceLine(_Lean):
     line: int | None = None
     code: str
     crash: bool = False
 
 
-class FrameOut(Model):
+class FrameOut(_Lean):
     kind: Literal["frame"] = "frame"
     function: str | None = None
     file: str | None = None
@@ -33,25 +51,25 @@ class FrameOut(Model):
     )
 
 
-class HiddenFrames(Model):
+class HiddenFrames(_Lean):
     kind: Literal["hidden"] = "hidden"
     count: int
     packages: list[str] = Field(default_factory=list)
 
 
-class RepeatedFrames(Model):
+class RepeatedFrames(_Lean):
     kind: Literal["repeated"] = "repeated"
     frames: int = Field(description="Length of the repeated block (the frames just above)")
     times: int = Field(description="How many more times the block repeats")
 
 
-class OmittedFrames(Model):
+class OmittedFrames(_Lean):
     kind: Literal["omitted"] = "omitted"
     count: int = Field(description="Older frames dropped by the frame cap")
     in_app: int = 0
 
 
-class UnreadFrames(Model):
+class UnreadFrames(_Lean):
     kind: Literal["unread"] = "unread"
     count: int = Field(description="Frames of a huge stack not read at all (between its oldest and newest)")
 
@@ -74,6 +92,9 @@ class ExceptionOut(Model):
     )
     frame_count: int = 0
     frames: list[FrameItem] = Field(default_factory=list, description="Oldest first: the crash frame is last")
+    same_frames_as: int | None = Field(
+        default=None, description="Its frames are those of exception [n] (1-based, as listed): not repeated"
+    )
 
 
 class StackOut(Model):
@@ -92,11 +113,15 @@ class TagOut(Model):
     value: str
 
 
-class CrumbOut(Model):
+class CrumbOut(_Lean):
     time: datetime | None = None
     category: str | None = None
     level: str | None = None
     message: str | None = None
+    similar: int = Field(
+        default=0, description="Near-identical breadcrumbs right before this one, folded into it"
+    )
+    since: datetime | None = Field(default=None, description="Time of the first of those folded")
 
 
 class TrimmedEvent(Model):
@@ -126,6 +151,9 @@ class TrimmedEvent(Model):
     contexts: dict[str, str] = Field(default_factory=dict)
     trace_id: str | None = None
     evidence: list[TagOut] = Field(default_factory=list)
-    breadcrumbs: list[CrumbOut] = Field(default_factory=list, description="Oldest first, the last N")
+    breadcrumbs: list[CrumbOut] = Field(
+        default_factory=list,
+        description="Oldest first, the last N rows (a run of near-identical ones is one row)",
+    )
     breadcrumbs_total: int = 0
     notes: list[str] = Field(default_factory=list, description="What was left out and how to see it")

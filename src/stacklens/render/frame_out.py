@@ -43,13 +43,17 @@ def _indent(line: str) -> int:
     return len(expanded) - len(expanded.lstrip())
 
 
+# Lines after the crash line: one shows how the statement goes on; the lines before it say how it got there.
+AFTER = 1
+
+
 def _source(f: Frame, radius: int) -> list[SourceLine]:
     if f.context_line is None:
         return []
     pre = f.pre_context[-radius:] if radius else []
     if f.lineno is not None:
         pre = pre[max(0, len(pre) - (f.lineno - 1)) :]  # more lines before line 3 than 2 is damage
-    post = f.post_context[:radius] if radius else []
+    post = f.post_context[: min(radius, AFTER)]
     start = (f.lineno - len(pre)) if f.lineno is not None else None
     numbered = [
         (start + i if start is not None else None, text) for i, text in enumerate([*pre, f.context_line])

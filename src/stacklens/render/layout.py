@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from stacklens.events.redact import REDACTED
+from stacklens.render.crumbs import covered, crumb_lines
 from stacklens.render.event_model import (
     FrameItem,
     FrameOut,
@@ -72,7 +74,10 @@ def _one_frame(f: FrameOut) -> list[str]:
         lines.append(f"{'>' if s.crash else ' '} {num} | {s.code}".rstrip())
     if f.vars:
         lines.append("locals:")
-        lines.extend(f"  {k} = {v}" for k, v in f.vars.items())
+        hidden = [k for k, v in f.vars.items() if v == REDACTED]
+        lines.extend(f"  {k} = {v}" for k, v in f.vars.items() if v != REDACTED)
+        if hidden:  # one line for the secrets: each would say nothing but its name
+            lines.append(f"  {REDACTED}: {', '.join(hidden)}")
     return lines
 
 
@@ -159,7 +164,7 @@ def body_lines(t: TrimmedEvent, memo: FrameMemo | None = None) -> list[str]:
         lines += ["", *ctx] if lines else ctx
     if t.breadcrumbs:
         lines += [""] if lines else []
-        lines += _crumb_lines(t)
+        lines += crumb_lines(t.breadcrumbs, t.breadcrumbs_total, t.time)
     return lines
 
 
@@ -178,7 +183,6 @@ def _exception_lines(t: TrimmedEvent, first: str, memo: FrameMemo | None) -> lis
             lines.append(f"({e.frame_count} frames not shown)" if e.frame_count else "No stack trace.")
         return lines
     lines.append(f"Exception chain ({n}), outermost first; frames most recent call last:")
-    stacks: dict[tuple[str, ...], int] = {}
     for i, e in enumerate(t.exceptions, 1):
         prefix = {"caused by": "caused by ", "root cause": "root cause "}.get(e.role, "")
         prefix = f"{e.relation}: " if e.relation else prefix
@@ -187,12 +191,9 @@ def _exception_lines(t: TrimmedEvent, first: str, memo: FrameMemo | None) -> lis
             label = f"{e.type} (as above)"  # the first line named it in full already
         lines.append(f"[{i}] {prefix}{label}")
         shown = _frame_lines(e.frames, memo)
-        same = stacks.get(tuple(shown))
-        if shown and same and sum(map(len, shown)) > 40:
-            # JVM SDKs send each cause with the full stack: often the very same frames again.
-            lines.append(f"(same frames as [{same}])")
+        if e.same_frames_as:
+            lines.append(f"(same frames as [{e.same_frames_as}])")
         elif shown:
-            stacks.setdefault(tuple(shown), i)
             lines.extend(shown)
         elif e.frame_count:
             lines.append(f"({e.frame_count} frames not shown)")
@@ -217,19 +218,6 @@ def _context_lines(t: TrimmedEvent) -> list[str]:
     return ctx
 
 
-def _crumb_lines(t: TrimmedEvent) -> list[str]:
-    day = t.time.date() if t.time else None
-    shown, total = len(t.breadcrumbs), t.breadcrumbs_total
-    lines = ["Breadcrumbs:" if shown == total else f"Breadcrumbs (last {shown} of {total}):"]
-    for c in t.breadcrumbs:
-        when = "--:--:--"
-        if c.time:
-            when = c.time.strftime("%H:%M:%S" if c.time.date() == day else "%m-%d %H:%M:%S")
-        what = " ".join(x for x in (c.category, c.level if c.level not in (None, "info") else None) if x)
-        lines.append(f"{when} {what}: {c.message or ''}".rstrip() if what else f"{when} {c.message or ''}")
-    return lines
-
-
 def fenced(body: str) -> str:
     longest = max(map(len, _TICKS.findall(body)), default=0)
     fence = "`" * max(3, longest + 1)
@@ -249,7 +237,7 @@ def notes_for(t: TrimmedEvent, trimmed: list[str], budget: int, all_frames: bool
         hidden += sum(it.count for it in items if isinstance(it, HiddenFrames | OmittedFrames))
     if hidden and not all_frames:
         notes.append(f"frames='all' shows the {hidden} hidden frame{'s' if hidden > 1 else ''}.")
-    older = t.breadcrumbs_total - len(t.breadcrumbs)
+    older = t.breadcrumbs_total - covered(t.breadcrumbs)
     if older and not any("breadcrumbs" in x for x in trimmed):  # not when the budget is why
         notes.append(f"breadcrumbs=N (≤100) shows the {older} older breadcrumb{'s' if older > 1 else ''}.")
     if trimmed:

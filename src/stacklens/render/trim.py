@@ -7,8 +7,8 @@ from typing import Literal
 
 from stacklens.events import Event, ExceptionInfo, Frame, in_app_flags
 from stacklens.render.budget import EXCEPTION_CAP, MAX_CRUMBS, Plan
+from stacklens.render.crumbs import fold
 from stacklens.render.event_model import (
-    CrumbOut,
     ExceptionOut,
     FrameOut,
     RequestOut,
@@ -111,16 +111,7 @@ class Trimmer:
             if not (len(v) >= 8 and any(v in other and v != other for other in said))
         ]
         out.breadcrumbs_total = len(ev.breadcrumbs)
-        if plan.crumbs:
-            out.breadcrumbs = [
-                CrumbOut(
-                    time=c.time,
-                    category=cut(c.category or c.type, 60) or None,
-                    level=cut(c.level, 20) or None,
-                    message=cut(_crumb_text(c.message, c.data), 120) or None,
-                )
-                for c in ev.breadcrumbs[-plan.crumbs :]
-            ]
+        out.breadcrumbs = fold(ev.breadcrumbs, plan.crumbs)
         return out
 
     def _message_repeats_title(self) -> bool:
@@ -169,6 +160,7 @@ class Trimmer:
                 how = _RELATION.get(exc.source or "", cut(exc.source, 30) or "child")
                 item.relation = f"{how} of {where}"
             out.exceptions.append(item)
+        _same_frames(out.exceptions)
         skipped = [chain[i] for i in order if i not in full]
         out.more_exceptions = [cut(exc_label(e, 120), 160) for e in skipped[:20]]
         more = max(0, len(skipped) - 20) + self.event.exceptions_dropped  # not read: a huge chain
@@ -204,6 +196,20 @@ class Trimmer:
 _RELATION = {"__cause__": "cause", "__context__": "context"}
 
 
+def _same_frames(shown: list[ExceptionOut]) -> None:
+    """JVM SDKs send each cause with the full stack: often the very same frames again. Those are said once;
+    a later exception with the same frames points at the first."""
+    first: dict[str, int] = {}
+    for i, exc in enumerate(shown, 1):
+        if len(exc.frames) < 2:
+            continue  # one frame costs no more than the pointer
+        key = "\n".join(item.model_dump_json() for item in exc.frames)
+        if key in first:
+            exc.frames, exc.same_frames_as = [], first[key]
+        else:
+            first[key] = i
+
+
 def _is_tree(chain: list[ExceptionInfo]) -> bool:
     """Exception groups (`exception_id`/`parent_id`, a parent with several children): not a linear chain,
     so "caused by … root cause" would be false; each exception then names its parent instead."""
@@ -215,9 +221,3 @@ def _is_tree(chain: list[ExceptionInfo]) -> bool:
 
 def _alnum(text: str | None) -> str:
     return "".join(ch for ch in (text or "").lower() if ch.isalnum())
-
-
-def _crumb_text(message: str | None, data: str | None) -> str:
-    if message and data and (data in message or _alnum(data) in _alnum(message)):
-        return message  # an HTTP crumb's message often is its `GET url [status]` already
-    return " ".join(x for x in (message, data) if x)

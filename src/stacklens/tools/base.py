@@ -11,12 +11,13 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, BeforeValidator, ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from stacklens.backends.base import Backend, BackendDescriptor, Capabilities, Progress
 from stacklens.config import Settings
 from stacklens.errors import StacklensError
 from stacklens.http import Upstream, request_token
+from stacklens.models import Model
 from stacklens.refs import RefSyntax
 
 log = logging.getLogger("stacklens")
@@ -75,10 +76,10 @@ class AppState:
     upstream: Upstream  # the one HTTP client: its `scrub` removes the configured and the per-request token
 
 
-def result(text: str, model: BaseModel) -> CallToolResult:
+def result(text: str, model: Model) -> CallToolResult:
     return CallToolResult(
         content=[TextContent(type="text", text=text)],
-        structured_content=model.model_dump(mode="json", exclude_none=True),
+        structured_content=model.structured(),
     )
 
 

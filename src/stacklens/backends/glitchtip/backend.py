@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from stacklens.backends.base import Progress, no_progress
 from stacklens.backends.glitchtip import writes
-from stacklens.backends.glitchtip.search import search_request
+from stacklens.backends.glitchtip.search import TagSet, search_request
 from stacklens.backends.json import Json
-from stacklens.backends.narrow import scan
+from stacklens.backends.narrow import Narrowing, scan
 from stacklens.backends.sentry.backend import SentryBackend
 from stacklens.backends.sentry.mapping import (
     _dict,
@@ -57,6 +57,7 @@ def _summary_row(raw: object) -> dict[str, object]:
 
 
 SCAN_PAGES = 5  # a bounded scan: at most 500 issues read to narrow client-side
+TAG_PAGES = 5  # per value of a listed or negated tag: at most 500 issues read
 
 
 class GlitchTipBackend(SentryBackend):
@@ -89,10 +90,13 @@ class GlitchTipBackend(SentryBackend):
     async def search_issues(self, f: IssueFilter, progress: Progress = no_progress) -> IssuePage:
         project = self._default_project(f.project)
         project_id = await self._project_id(project) if project else None
-        params, query, narrow = search_request(f, project_id)
+        plan = search_request(f, project_id)
+        params, query, narrow = plan.params, plan.query, plan.narrow
         shown = " · ".join([query or '""', *[f"environment={e}" for e in f.environments]])
         if project:
             shown += f" · project={project}"
+        said = [await self._narrow_by_tag(t, narrow, project_id) for t in plan.tag_sets]
+        notes = [n for n in said if n]
         if not narrow.active:
             page = params + [("limit", str(f.limit))] + ([("cursor", f.cursor)] if f.cursor else [])
             reply = await self._org_request("GET", "issues/", params=page, scope="event:read")
@@ -108,7 +112,44 @@ class GlitchTipBackend(SentryBackend):
         found = await scan(
             fetch, narrow, limit=f.limit, cursor=f.cursor, max_pages=SCAN_PAGES, page_size=PAGE_SIZE
         )
-        return IssuePage(issues=found.issues, query=shown, next_cursor=found.next_cursor, notes=found.notes)
+        return IssuePage(
+            issues=found.issues, query=shown, next_cursor=found.next_cursor, notes=[*found.notes, *notes]
+        )
+
+    async def _narrow_by_tag(self, tags: TagSet, narrow: Narrowing, project_id: str | None) -> str | None:
+        """Adds the check for one listed or negated tag; a note when a value had more issues than read."""
+        ids: set[str] = set()
+        partial = []
+        for query in tags.queries():
+            params = [("query", query), ("limit", str(PAGE_SIZE))]
+            if project_id:
+                params.append(("project", project_id))
+            cursor: str | None = None
+            for _ in range(TAG_PAGES):
+                page = params + ([("cursor", cursor)] if cursor else [])
+                reply = await self._org_request("GET", "issues/", params=page, scope="event:read")
+                ids |= {
+                    str(r["id"])
+                    for r in _rows(reply.data, "issue search")
+                    if isinstance(r.get("id"), str | int)
+                }
+                cursor = reply.next_cursor
+                if cursor is None:
+                    break
+            else:
+                partial.append(query)
+        if tags.negated:
+            narrow.checks.append(lambda i: i.id not in ids)
+        else:
+            narrow.checks.append(lambda i: i.id in ids)
+        narrow.described.append(tags.described())
+        if not partial:
+            return None
+        read = TAG_PAGES * PAGE_SIZE
+        return (
+            f"{', '.join(partial)}: more than {read} issues have it and only the first {read} were read,"
+            " so the tag filter is approximate"
+        )
 
     async def get_issue(self, ref: IssueRef) -> Issue:
         reply = await self._on_issue(ref, self._request("GET", self._issue_path(ref), scope="event:read"))
