@@ -165,6 +165,25 @@ async def test_search_tag_lists_and_negation_narrowed_by_one_search_per_value(ta
         assert "at most 10 values" in text
 
 
+async def test_timeline_first_release_from_the_events_glitchtip_lists(target: Target) -> None:
+    # GlitchTip's tag values carry counts only and its issues no first release: when each release was first
+    # seen comes from the issue's events (all of them here), and decides which release it started in.
+    chained = next(i for i in _unresolved(target) if "payment" in i["title"])
+    events = target.api(f"/issues/{chained['id']}/events/", [("limit", "100")])
+    firsts: dict[str, str] = {}
+    for e in events:
+        release = next(t["value"] for t in e["tags"] if t["key"] == "release")
+        firsts[release] = min(firsts.get(release, e["date_created"]), e["date_created"])
+    earliest = min(firsts, key=lambda r: firsts[r])
+    async with mcp(target) as client:
+        result = await client.call_tool("get_issue_timeline", {"issue": chained["id"]})
+    text = text_of(result)
+    assert not result.is_error, text
+    assert f"first seen in `{earliest}`" in text and "yet" not in text  # no "yet … earlier releases"
+    rows = {r["version"]: r for r in (result.structured_content or {})["releases"]}
+    assert set(rows) == set(firsts) and all(rows[v]["first_seen"] for v in rows)
+
+
 async def test_issue_events_and_tags(target: Target) -> None:
     issues = _unresolved(target)
     grouped = next(i for i in issues if "sku" in i["title"])

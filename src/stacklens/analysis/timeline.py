@@ -20,11 +20,17 @@ def _release_time(r: Release) -> datetime | None:
     return r.released or r.created or r.first_event
 
 
-def release_order(releases: list[Release]) -> list[str]:
+def release_order(releases: list[Release], seen: Mapping[str, datetime] | None = None) -> list[str]:
     """Versions oldest first. Trackers list releases newest first; their times (release, creation, first
-    event) sort them where present, and the listed order breaks ties and fills gaps."""
+    event) sort them where present; on a tie (GlitchTip creates the releases of one batch of events at one
+    instant) the issue's first sighting of each, when known, then the listed order."""
     listed = list(reversed(releases))
-    keyed = sorted(enumerate(listed), key=lambda p: (_release_time(p[1]) or _EPOCH, p[0]))
+    first = seen or {}
+
+    def key(p: tuple[int, Release]) -> tuple[datetime, datetime, int]:
+        return (_release_time(p[1]) or _EPOCH, first.get(p[1].version, _EPOCH), p[0])
+
+    keyed = sorted(enumerate(listed), key=key)
     return list(dict.fromkeys(r.version for _, r in keyed))
 
 
@@ -65,6 +71,14 @@ def _rows(
     return rows
 
 
+def _earliest(rows: list[ReleaseRow]) -> str | None:
+    """Without the tracker's word for the first release: the one seen first, else the oldest listed."""
+    seen = [r for r in rows if r.first_seen is not None]
+    if seen:
+        return min(seen, key=lambda r: r.first_seen or _EPOCH).version
+    return rows[0].version if rows else None
+
+
 def build_timeline(
     issue: Issue,
     counts: list[TagValue],
@@ -74,13 +88,13 @@ def build_timeline(
     environment: str | None = None,
     notes: list[str] | None = None,
 ) -> Timeline:
-    order = release_order(releases)
+    order = release_order(releases, {v.value: v.first_seen for v in counts if v.value and v.first_seen})
     rows = _rows(counts, releases, order, deploys)
     notes = list(notes or [])
     counted = sum(r.events or 0 for r in rows)
     if issue.count and counted and counted < issue.count:
         notes.append(f"per-release counts cover {counted:,} of the issue's {issue.count:,} events: a sample")
-    first = issue.first_release or (rows[0].version if rows else None)
+    first = issue.first_release or _earliest(rows)
     if first and all(r.version != first for r in rows):
         # The tracker names the first release but its counts lack it (they cover recent events only).
         by_version = {r.version: r for r in releases}

@@ -8,7 +8,8 @@ from pydantic import Field
 
 from stacklens.analysis import Timeline, build_timeline
 from stacklens.backends.base import Backend
-from stacklens.refs import parse_issue_ref
+from stacklens.models import TagValue
+from stacklens.refs import IssueRef, parse_issue_ref
 from stacklens.render.analysis import render_timeline
 from stacklens.render.inline import code
 from stacklens.tools.base import READ, IdText, ToolEnv, ToolSpec, call, result
@@ -28,6 +29,26 @@ def _source_note(env: ToolEnv) -> str:
     if not env.caps.deploys:
         return f"{env.label}: counts from recent events (a sample), no deploys. "
     return ""
+
+
+async def _when_seen(b: Backend, ref: IssueRef, counts: list[TagValue], notes: list[str]) -> list[TagValue]:
+    """A tracker whose tag values carry counts only (GlitchTip): when each release was first and last seen,
+    from the issue's most recent events. Exact when they are all of its events; else said to be a sample."""
+    events = await b.recent_events(ref, SAMPLE, None)
+    seen = {v.value: v for v in counts_from_events(events)}
+    filled = [
+        v.model_copy(update={"first_seen": seen[v.value].first_seen, "last_seen": seen[v.value].last_seen})
+        if v.value in seen
+        else v
+        for v in counts
+    ]
+    total = sum(v.count or 0 for v in counts)
+    if len(events) < total:
+        notes.append(
+            f"first/last seen per release from the {len(events)} most recent of {total:,} events:"
+            " an older release's first sighting may be earlier"
+        )
+    return filled
 
 
 def register(mcp: MCPServer, env: ToolEnv) -> None:
@@ -63,6 +84,8 @@ def register(mcp: MCPServer, env: ToolEnv) -> None:
                 # The timeline says itself when counts are a sample (they cover fewer events than the issue
                 # has); of the tag notes only "more values than one page" adds to that.
                 notes += [n for n in tags.notes if "more values" in n]
+                if counts and not any(v.first_seen or v.last_seen for v in counts):
+                    counts = await _when_seen(b, ref, counts, notes)
             releases = await project_releases(b, found, notes)
             order, _ = neighbours(releases, found.first_release)
             deploys = {}
