@@ -8,24 +8,16 @@ Read-only tests share one fed project (`feed`); every test that changes state ma
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import pytest
-import sentry_sdk
 
+from bugsink_feed import FIREFOX_UA, SECRET_PASSWORD, SECRET_QUERY_TOKEN, Feed, feed_project, fresh_issue
 from bugsink_server import BugsinkProject, BugsinkServer
 
-if TYPE_CHECKING:
-    from sentry_sdk._types import Event  # the SDK's event type (typing only)
-
-SECRET_QUERY_TOKEN = "tok_SECRET_abc123"
-SECRET_PASSWORD = "hunter2-pw-SECRET"
-FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -40,107 +32,14 @@ EVENT_LIST_FIELDS = {
 }  # fmt: skip
 
 
-# --- the application code whose failures are reported (real frames, real locals) ---------------------------
-
-
-class ConfigError(Exception):
-    pass
-
-
-def _read_setting(settings: dict[str, str]) -> str:
-    return settings["database_url"]
-
-
-def _connect() -> None:
-    password = SECRET_PASSWORD  # a local the SDK captures: Bugsink keeps it verbatim
-    try:
-        _read_setting({"cache_url": password[:0]})
-    except KeyError as exc:
-        raise ConfigError("database_url is not configured") from exc
-
-
-def _with_request(event: Event, hint: dict[str, Any]) -> Event:
-    event["request"] = {
-        "url": f"https://shop.example.com/cart?token={SECRET_QUERY_TOKEN}",
-        "method": "GET",
-        "query_string": f"token={SECRET_QUERY_TOKEN}",
-        "headers": {"User-Agent": FIREFOX_UA},
-    }
-    return event
-
-
-@dataclass(frozen=True)
-class Feed:
-    project: BugsinkProject
-    chained_events: list[str]  # SDK event ids, oldest first: 1.0.0/production ×2, then 2.0.0/staging
-    message_event: str
-    zero_event: str
-    chained: dict[str, Any]  # the issue records as listed
-    message: dict[str, Any]
-    zero: dict[str, Any]
-
-
-def _send_chained(
-    server: BugsinkServer, project: BugsinkProject, release: str, environment: str
-) -> list[str]:
-    with server.sdk(project, release=release, environment=environment) as sent:
-        scope = sentry_sdk.get_isolation_scope()
-        scope.add_event_processor(_with_request)
-        scope.set_tag("feature", "checkout")
-        try:
-            _connect()
-        except ConfigError as exc:
-            sentry_sdk.capture_exception(exc)
-    return sent
-
-
 @pytest.fixture(scope="module")
 def feed(bugsink: BugsinkServer) -> Feed:
-    project = bugsink.create_project("Checkout API")
-    chained = [
-        *_send_chained(bugsink, project, "shop@1.0.0", "production"),
-        *_send_chained(bugsink, project, "shop@1.0.0", "production"),
-        *_send_chained(bugsink, project, "shop@2.0.0", "staging"),
-    ]
-    with bugsink.sdk(project, release="shop@2.0.0", environment="staging") as sent:
-        sentry_sdk.capture_message("payment provider timeout", level="warning")
-    message = sent[0]
-    with bugsink.sdk(project, release="shop@1.0.0", environment="production") as sent:
-        try:
-            _ = 1 / 0
-        except ZeroDivisionError as exc:
-            sentry_sdk.capture_exception(exc)
-    zero = sent[0]
-    bugsink.wait_for_events([*chained, message, zero], project)
-    issues = bugsink.api().get("/issues/", params={"project": project.id}).json()["results"]
-    by_type = {i["calculated_type"]: i for i in issues}
-    return Feed(
-        project,
-        chained,
-        message,
-        zero,
-        by_type["ConfigError"],
-        by_type["Log Message"],
-        by_type["ZeroDivisionError"],
-    )
+    return feed_project(bugsink, "Checkout API")
 
 
 @pytest.fixture
 def api(bugsink: BugsinkServer) -> Iterator[httpx.Client]:
     yield bugsink.api()
-
-
-def _fresh_issue(
-    server: BugsinkServer, project: BugsinkProject, release: str = "shop@1.0.0"
-) -> dict[str, Any]:
-    """One new issue (a one-off exception type groups alone) with one event; its record as Bugsink has it."""
-    kind = type(f"Fresh{time.monotonic_ns()}Error", (Exception,), {})
-
-    def fail() -> None:
-        raise kind("fresh failure")
-
-    (event,) = server.wait_for_events(server.send(fail, project, release=release), project)
-    return dict(server.api().get(f"/issues/{event['issue']}/").json())
 
 
 @pytest.fixture(scope="module")
@@ -435,7 +334,7 @@ def _states(api: httpx.Client, project: BugsinkProject, issue_id: str) -> set[st
 
 
 def test_resolve_and_reopen(api: httpx.Client, bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     assert _states(api, scratch, issue["id"]) == {"all", "open", "unresolved"}
     done = _post(api, issue, "resolve")
     assert done.status_code == 200 and set(done.json()) == ISSUE_FIELDS
@@ -465,7 +364,7 @@ def test_resolve_and_reopen(api: httpx.Client, bugsink: BugsinkServer, scratch: 
 
 
 def test_resolve_next_and_latest(api: httpx.Client, bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     nxt = _post(api, issue, "resolve-next").json()
     assert (nxt["is_resolved"], nxt["is_resolved_unconditionally"], nxt["is_resolved_by_next_release"]) == (
         True,
@@ -475,7 +374,7 @@ def test_resolve_next_and_latest(api: httpx.Client, bugsink: BugsinkServer, scra
     assert nxt["fixed_at"] == []
     assert _states(api, scratch, issue["id"]) == {"all", "resolved"}
 
-    other = _fresh_issue(bugsink, scratch, release="shop@9.9.9")
+    other = fresh_issue(bugsink, scratch, release="shop@9.9.9")
     latest = _post(api, other, "resolve-latest").json()
     assert (
         latest["is_resolved"],
@@ -491,7 +390,7 @@ def test_resolve_next_and_latest(api: httpx.Client, bugsink: BugsinkServer, scra
 
 
 def test_mute_unmute(api: httpx.Client, bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     muted = _post(api, issue, "mute")
     assert muted.status_code == 200
     assert (muted.json()["is_muted"], muted.json()["unmute_after"], muted.json()["is_resolved"]) == (
@@ -514,7 +413,7 @@ def test_mute_unmute(api: httpx.Client, bugsink: BugsinkServer, scratch: Bugsink
 
 
 def test_mute_for_and_mute_until(api: httpx.Client, bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     before = datetime.now(UTC)
     muted = _post(api, issue, "mute-for", {"period_name": "hour", "nr_of_periods": 2}).json()
     after = datetime.now(UTC)
@@ -539,7 +438,7 @@ def test_mute_for_and_mute_until(api: httpx.Client, bugsink: BugsinkServer, scra
 
 
 def test_mute_for_validation(api: httpx.Client, bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     bad = _post(api, issue, "mute-for", {"period_name": "fortnight", "nr_of_periods": 0})
     assert (bad.status_code, bad.json()) == (
         400,
@@ -563,7 +462,7 @@ def test_mute_for_validation(api: httpx.Client, bugsink: BugsinkServer, scratch:
 
 def test_no_release_event_and_resolve_latest(api: httpx.Client, bugsink: BugsinkServer) -> None:
     bare = bugsink.create_project("No Releases")
-    issue = _fresh_issue(bugsink, bare, release="")
+    issue = fresh_issue(bugsink, bare, release="")
     assert [r["version"] for r in api.get("/releases/", params={"project": bare.id}).json()["results"]] == [
         ""
     ]
@@ -584,7 +483,7 @@ def test_create_project_answer(api: httpx.Client, bugsink: BugsinkServer) -> Non
 def test_action_by_friendly_id_and_history(
     api: httpx.Client, bugsink: BugsinkServer, scratch: BugsinkProject
 ) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     done = api.post(f"/issues/{issue['friendly_id']}/resolve/")
     assert done.status_code == 200 and done.json()["id"] == issue["id"]
     history = api.get("/issue-history/", params={"issue": issue["id"]}).json()
@@ -594,7 +493,7 @@ def test_action_by_friendly_id_and_history(
 
 
 def test_delete_issue(api: httpx.Client, bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     event_id = api.get("/events/", params={"issue": issue["id"]}).json()["results"][0]["event_id"]
     gone = api.delete(f"/issues/{issue['id']}/")
     assert (gone.status_code, gone.content) == (204, b"")

@@ -8,100 +8,23 @@ from __future__ import annotations
 
 import json
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import pytest
-import sentry_sdk
 from mcp import Client, StdioServerParameters
 from tests.mcp_helpers import inproc_env, subprocess_env, text_of
 
+from bugsink_feed import SECRET_PASSWORD, SECRET_QUERY_TOKEN, Feed, feed_project, fresh_issue
 from bugsink_server import BugsinkProject, BugsinkServer
-
-if TYPE_CHECKING:
-    from sentry_sdk._types import Event
 
 pytestmark = pytest.mark.anyio
 
-SECRET_QUERY_TOKEN = "tok_SECRET_qz9x"
-SECRET_PASSWORD = "hunter2-pw-SECRET-7"
-FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-
-
-class ConfigError(Exception):
-    pass
-
-
-def _read_setting(settings: dict[str, str]) -> str:
-    return settings["database_url"]
-
-
-def _connect() -> None:
-    password = SECRET_PASSWORD  # a local the SDK captures: Bugsink keeps it verbatim
-    try:
-        _read_setting({"cache_url": password[:0]})
-    except KeyError as exc:
-        raise ConfigError("database_url is not configured") from exc
-
-
-def _with_request(event: Event, hint: dict[str, Any]) -> Event:
-    event["request"] = {
-        "url": f"https://shop.example.com/cart?token={SECRET_QUERY_TOKEN}",
-        "method": "GET",
-        "query_string": f"token={SECRET_QUERY_TOKEN}",
-        "headers": {"User-Agent": FIREFOX_UA},
-    }
-    return event
-
-
-@dataclass(frozen=True)
-class Shop:
-    project: BugsinkProject
-    chained: dict[str, Any]  # issue records as Bugsink lists them
-    message: dict[str, Any]
-    zero: dict[str, Any]
-    chained_events: list[str]  # SDK ids, oldest first: 1.0.0/production ×2, then 2.0.0/staging
-
-
-def _send_chained(
-    server: BugsinkServer, project: BugsinkProject, release: str, environment: str
-) -> list[str]:
-    with server.sdk(project, release=release, environment=environment) as sent:
-        scope = sentry_sdk.get_isolation_scope()
-        scope.add_event_processor(_with_request)
-        scope.set_tag("feature", "checkout")
-        try:
-            _connect()
-        except ConfigError as exc:
-            sentry_sdk.capture_exception(exc)
-    return sent
-
 
 @pytest.fixture(scope="module")
-def shop(bugsink: BugsinkServer) -> Shop:
-    project = bugsink.create_project("Storefront")
-    chained = [
-        *_send_chained(bugsink, project, "shop@1.0.0", "production"),
-        *_send_chained(bugsink, project, "shop@1.0.0", "production"),
-        *_send_chained(bugsink, project, "shop@2.0.0", "staging"),
-    ]
-    with bugsink.sdk(project, release="shop@2.0.0", environment="staging") as sent:
-        sentry_sdk.capture_message("payment provider timeout", level="warning")
-    message = sent[0]
-    with bugsink.sdk(project, release="shop@1.0.0", environment="production") as sent:
-        try:
-            _ = 1 / 0
-        except ZeroDivisionError as exc:
-            sentry_sdk.capture_exception(exc)
-    bugsink.wait_for_events([*chained, message, sent[0]], project)
-    issues = bugsink.api().get("/issues/", params={"project": project.id}).json()["results"]
-    by_type = {i["calculated_type"]: i for i in issues}
-    return Shop(
-        project, by_type["ConfigError"], by_type["Log Message"], by_type["ZeroDivisionError"], chained
-    )
+def shop(bugsink: BugsinkServer) -> Feed:
+    return feed_project(bugsink, "Storefront")
 
 
 @pytest.fixture(scope="module")
@@ -116,16 +39,6 @@ def _env(server: BugsinkServer, **extra: str) -> dict[str, str]:
         "STACKLENS_BACKEND": "bugsink",
         **extra,
     }
-
-
-def _fresh_issue(server: BugsinkServer, project: BugsinkProject) -> dict[str, Any]:
-    kind = type(f"Fresh{time.monotonic_ns()}Error", (Exception,), {})
-
-    def fail() -> None:
-        raise kind("fresh failure")
-
-    (event,) = server.wait_for_events(server.send(fail, project), project)
-    return dict(server.api().get(f"/issues/{event['issue']}/").json())
 
 
 class Recorder:
@@ -156,7 +69,7 @@ def _bugsink_ids(server: BugsinkServer, **params: Any) -> list[str]:
     return [row["id"] for row in page["results"]]
 
 
-async def test_search_issues_matches_bugsink(bugsink: BugsinkServer, shop: Shop) -> None:
+async def test_search_issues_matches_bugsink(bugsink: BugsinkServer, shop: Feed) -> None:
     pid = shop.project.id
     async with inproc_env(_env(bugsink)) as client:
         run = Recorder(client, bugsink)
@@ -215,7 +128,7 @@ async def test_search_issues_matches_bugsink(bugsink: BugsinkServer, shop: Shop)
 
 
 async def test_status_words_keep_sentrys_meaning(bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    muted = _fresh_issue(bugsink, scratch)
+    muted = fresh_issue(bugsink, scratch)
     bugsink.api().post(f"/issues/{muted['id']}/mute/").raise_for_status()
     async with inproc_env(_env(bugsink)) as client:
         run = Recorder(client, bugsink)
@@ -228,7 +141,7 @@ async def test_status_words_keep_sentrys_meaning(bugsink: BugsinkServer, scratch
     assert {i["status"] for i in ignored["issues"]} == {"ignored"}
 
 
-async def test_get_issue_by_every_form(bugsink: BugsinkServer, shop: Shop) -> None:
+async def test_get_issue_by_every_form(bugsink: BugsinkServer, shop: Feed) -> None:
     raw = shop.chained
     async with inproc_env(_env(bugsink)) as client:
         run = Recorder(client, bugsink)
@@ -255,7 +168,7 @@ async def test_get_issue_by_every_form(bugsink: BugsinkServer, shop: Shop) -> No
     run.assert_clean()
 
 
-async def test_events_match_bugsink(bugsink: BugsinkServer, shop: Shop) -> None:
+async def test_events_match_bugsink(bugsink: BugsinkServer, shop: Feed) -> None:
     issue = shop.chained["friendly_id"]
     rows = bugsink.api().get("/events/", params={"issue": shop.chained["id"]}).json()["results"]
     newest_first = [r["event_id"].replace("-", "") for r in rows]
@@ -295,7 +208,7 @@ async def test_events_match_bugsink(bugsink: BugsinkServer, shop: Shop) -> None:
     run.assert_clean()
 
 
-async def test_tag_values_match_bugsink(bugsink: BugsinkServer, shop: Shop) -> None:
+async def test_tag_values_match_bugsink(bugsink: BugsinkServer, shop: Feed) -> None:
     issue = shop.chained["id"]
     async with inproc_env(_env(bugsink)) as client:
         run = Recorder(client, bugsink)
@@ -316,7 +229,7 @@ def _state(server: BugsinkServer, issue: str) -> dict[str, Any]:
 
 
 async def test_updates_through_action_routes(bugsink: BugsinkServer, scratch: BugsinkProject) -> None:
-    a, b = _fresh_issue(bugsink, scratch), _fresh_issue(bugsink, scratch)
+    a, b = fresh_issue(bugsink, scratch), fresh_issue(bugsink, scratch)
     async with inproc_env(_env(bugsink)) as client:
         run = Recorder(client, bugsink)
         both = [a["friendly_id"], b["id"]]
@@ -365,7 +278,7 @@ async def test_updates_through_action_routes(bugsink: BugsinkServer, scratch: Bu
     run.assert_clean()
 
 
-async def test_releases_list_and_create(bugsink: BugsinkServer, shop: Shop) -> None:
+async def test_releases_list_and_create(bugsink: BugsinkServer, shop: Feed) -> None:
     async with inproc_env(_env(bugsink)) as client:
         run = Recorder(client, bugsink)
         listed = (await run("list_releases", {"project": "storefront"})).structured_content
@@ -400,7 +313,7 @@ async def test_releases_list_and_create(bugsink: BugsinkServer, shop: Shop) -> N
     run.assert_clean()
 
 
-async def test_projects_audit_and_resources(bugsink: BugsinkServer, shop: Shop) -> None:
+async def test_projects_audit_and_resources(bugsink: BugsinkServer, shop: Feed) -> None:
     issue = shop.chained["friendly_id"]
     async with inproc_env(_env(bugsink)) as client:
         run = Recorder(client, bugsink)
@@ -429,7 +342,7 @@ async def test_projects_audit_and_resources(bugsink: BugsinkServer, shop: Shop) 
 
 
 async def test_backend_methods_without_a_tool(
-    bugsink: BugsinkServer, shop: Shop, scratch: BugsinkProject
+    bugsink: BugsinkServer, shop: Feed, scratch: BugsinkProject
 ) -> None:
     """recent_events, delete_issue and the NotSupported ones, on the backend object the tools are given."""
     from stacklens.backends import make_backend
@@ -457,7 +370,7 @@ async def test_backend_methods_without_a_tool(
         for call in (backend.release_commits("shop@1.0.0"), backend.release_deploys("shop@1.0.0")):
             with pytest.raises(NotSupported, match="Bugsink"):
                 await call
-        doomed = _fresh_issue(bugsink, scratch)
+        doomed = fresh_issue(bugsink, scratch)
         gone = await backend.delete_issue(parse_issue_ref(doomed["friendly_id"], "bugsink"))
         assert gone.ok
         assert bugsink.api().get(f"/issues/{doomed['id']}/").status_code == 404
@@ -465,7 +378,7 @@ async def test_backend_methods_without_a_tool(
         await upstream.aclose()
 
 
-async def test_stdio_picks_bugsink_from_its_token(bugsink: BugsinkServer, shop: Shop) -> None:
+async def test_stdio_picks_bugsink_from_its_token(bugsink: BugsinkServer, shop: Feed) -> None:
     """As a user configures it: BUGSINK_URL + BUGSINK_AUTH_TOKEN only (auto), the real process over stdio."""
     env = {"BUGSINK_URL": bugsink.url, "BUGSINK_AUTH_TOKEN": bugsink.token, "NETRC": "/dev/null"}
     script = Path(sys.executable).parent / "stacklens"  # the console script users start
@@ -482,7 +395,7 @@ async def test_stdio_picks_bugsink_from_its_token(bugsink: BugsinkServer, shop: 
 async def test_token_errors_name_the_variable_and_the_capability(
     bugsink: BugsinkServer, scratch: BugsinkProject
 ) -> None:
-    issue = _fresh_issue(bugsink, scratch)
+    issue = fresh_issue(bugsink, scratch)
     reader = bugsink.create_token("issues:read", "events:read", "projects:read")
     async with inproc_env(_env(bugsink, BUGSINK_AUTH_TOKEN=reader)) as client:
         run = Recorder(client, bugsink)
