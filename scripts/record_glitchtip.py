@@ -257,6 +257,8 @@ def record_all(rec: Recorder, only: set[str]) -> None:
             ("GET", f"/api/0/issues/{mid}/events/latest/", [], None),
         ],
     )
+    # A timeline reading fewer events than the issue has (its first sightings then are a sample).
+    run("events_sample", [("GET", f"/api/0/issues/{cid}/events/", [("limit", "3")], None)])
     ev_ids = []
     if wanted("event_by_id"):
         ev_list = rec.call("GET", f"/api/0/issues/{gid}/events/", [("limit", "100")])["response"]["body"]

@@ -355,3 +355,16 @@ async def test_writes_live() -> None:
     headers = {"Authorization": f"Bearer {target.token}"}
     gone = httpx.get(f"{target.url}/api/0/issues/{three['id']}/", headers=headers, timeout=30)
     assert gone.status_code == 404
+
+
+async def test_timeline_says_when_first_sightings_come_from_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stacklens.tools.get_issue_timeline as timeline_tool
+
+    # Only issue 1's 8 events are recorded: reading 3 of them stands for an issue with more events than read.
+    monkeypatch.setattr(timeline_tool, "SAMPLE", 3)
+    with replay_server(["issue_detail", "tags", "releases", "projects", "events_sample"]) as replay:
+        target = Target(replay.base, TOKEN, "acme", replay)
+        async with mcp(target) as client:
+            text = await call(client, "get_issue_timeline", {"issue": "1"})
+        target.check_routes()
+    assert "first/last seen per release from the 3 most recent of 8 events" in text
