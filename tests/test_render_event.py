@@ -260,6 +260,8 @@ def test_platform_level_and_transaction_stay_when_they_say_something() -> None:
         request={"method": "GET", "url": "https://api.test/api/users"},
     )
     assert "transaction:" not in data and "request: GET https://api.test/api/users" in data
+    # The SDK's name for a transaction it could not name says nothing.
+    assert "transaction:" not in _small(message="slow", transaction="generic WSGI request")
     exc = {"values": [{"type": "ValueError", "value": "bad"}]}
     assert "level fatal" in _small(level="fatal", exception=exc)
     assert "level" not in _small(level="error", exception=exc)

@@ -111,9 +111,18 @@ def _facts_line(t: TrimmedEvent) -> str:
     return ", ".join(facts)
 
 
+# What SDKs name a transaction they could not name (sentry-python's WSGI/ASGI fallbacks, the JS SDKs'):
+# a placeholder, not a fact about the request.
+_PLACEHOLDER_TRANSACTIONS = frozenset(
+    {"generic wsgi request", "generic asgi request", "<unlabeled transaction>", "<unknown>", "unknown"}
+)
+
+
 def _transaction_repeats(t: TrimmedEvent) -> bool:
-    """The transaction is often the title, the request's path or an evidence line already."""
+    """The transaction is often the title, the request's path or an evidence line already, or a placeholder."""
     tx = t.transaction or ""
+    if tx.strip().lower() in _PLACEHOLDER_TRANSACTIONS:
+        return True
     url = (t.request.url or "") if t.request else ""
     path = "".join(url.split("://", 1)[-1].partition("/")[1:])
     said = [t.title or "", *(e.value for e in t.evidence), path.split("?")[0]]
