@@ -62,9 +62,11 @@ def test_breadcrumbs_n_counts_rows_and_the_note_counts_the_crumbs_left_out() -> 
 
 
 def test_times_are_relative_to_the_event_and_clock_times_without_one() -> None:
-    crumbs = [_crumb(2 * 86400 + 4 * 3600, "a"), _crumb(7300, "b"), _crumb(75, "c"), _crumb(-2, "d")]
+    crumbs = [_crumb(2 * 86400 + 4 * 3600, "a"), _crumb(7300, "b"), _crumb(75, "c"), _crumb(-0.3, "z")]
+    crumbs.append(_crumb(-2, "d"))
     data = data_block(render_event(normalize_event(_event(crumbs)))[0])
     assert "-2d04h a" in data and "-2h01m b" in data and "-1m15s c" in data and "+2s d" in data
+    assert "\n-0s z" in data  # a crumb stamped a fraction after the event (clocks differ) is at it
     same_day = [_crumb(7300, "b"), _crumb(75, "c")]
     data = data_block(render_event(normalize_event(_event(same_day, timestamp=None)))[0])
     assert "Breadcrumbs, on 2025-12-31:" in data and "\n21:58:20 b" in data and "\n23:58:45 c" in data

@@ -68,7 +68,8 @@ def _ago(t: datetime | None, event_time: datetime | None, day: date | None) -> s
     if event_time is None:
         return t.strftime("%H:%M:%S" if t.date() == day else "%m-%d %H:%M:%S")
     delta = (t - event_time).total_seconds()
-    sign, s = ("-" if delta <= 0 else "+"), round(abs(delta))
+    s = round(abs(delta))
+    sign = "+" if delta > 0 and s else "-"  # within half a second of the event (clocks differ): `-0s`
     if s < 60:
         return f"{sign}{s}s"
     if s < 3600:
