@@ -13,20 +13,16 @@ from datetime import date, datetime
 
 from stacklens.events import Breadcrumb
 from stacklens.render.event_model import CrumbOut
-from stacklens.render.labels import cut
+from stacklens.render.labels import alnum, cut
 
 _DIGITS = re.compile(r"\d+")
 
 
 def _text(c: Breadcrumb) -> str:
     message, data = c.message, c.data
-    if message and data and (data in message or _alnum(data) in _alnum(message)):
+    if message and data and (data in message or alnum(data) in alnum(message)):
         return message  # an HTTP crumb's message often is its `GET url [status]` already
     return " ".join(x for x in (message, data) if x)
-
-
-def _alnum(text: str | None) -> str:
-    return "".join(ch for ch in (text or "").lower() if ch.isalnum())
 
 
 def _shape(c: Breadcrumb, text: str) -> tuple[str | None, str | None, str | None, str]:
@@ -89,11 +85,7 @@ def crumb_lines(rows: list[CrumbOut], total: int, event_time: datetime | None) -
             day = days.pop()
             said = f", on {day.isoformat()}"
     shown = covered(rows)
-    when_said = said  # `-14s` says it is before the event
-    head = (
-        f"Breadcrumbs{when_said}:" if shown == total else f"Breadcrumbs (last {shown} of {total}{when_said}):"
-    )
-    lines = [head]
+    lines = [f"Breadcrumbs{said}:" if shown == total else f"Breadcrumbs (last {shown} of {total}{said}):"]
     for r in rows:
         when = _ago(r.time, event_time, day)
         what = " ".join(x for x in (r.category, r.level if r.level not in (None, "info") else None) if x)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
@@ -19,13 +20,21 @@ class _Lean(Model):
     @model_serializer(mode="wrap")
     def _lean(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         out: dict[str, Any] = handler(self)
-        for name, info in type(self).model_fields.items():
-            if name == "kind" or name not in out:
-                continue
-            default = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
-            if out[name] == default:
+        for name, default in _defaults(type(self)).items():
+            if name in out and out[name] == default:
                 del out[name]
         return out
+
+
+@cache
+def _defaults(cls: type[Model]) -> dict[str, Any]:
+    """Each field's default but `kind`'s, once per class (serializing an event meets hundreds of leaves)."""
+    found: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        if name == "kind" or info.is_required():
+            continue
+        found[name] = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
+    return found
 
 
 class SourceLine(_Lean):

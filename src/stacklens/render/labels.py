@@ -1,4 +1,4 @@
-"""Short one-line texts shared by the trimmer and the layout: cut text, exception labels."""
+"""Short one-line texts shared by the trimmer and the layout: cut text, exception labels, text compared."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ def cut(text: str | None, limit: int) -> str:
         return ""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def alnum(text: str | None) -> str:
+    """Letters and digits only, lower case: two texts that say the same up to spacing and punctuation."""
+    return "".join(ch for ch in (text or "").lower() if ch.isalnum())
 
 
 _PLAIN_MODULES = ("builtins", "exceptions", "__builtin__", "__main__", "java.lang")

@@ -10,6 +10,7 @@ from stacklens.render.budget import EXCEPTION_CAP, MAX_CRUMBS, Plan
 from stacklens.render.crumbs import fold
 from stacklens.render.event_model import (
     ExceptionOut,
+    FrameItem,
     FrameOut,
     RequestOut,
     StackOut,
@@ -18,7 +19,7 @@ from stacklens.render.event_model import (
 )
 from stacklens.render.frame_out import frame_out
 from stacklens.render.frames import Selection, frame_items, select
-from stacklens.render.labels import cut, exc_label
+from stacklens.render.labels import alnum, cut, exc_label
 
 
 class Trimmer:
@@ -117,12 +118,12 @@ class Trimmer:
     def _message_repeats_title(self) -> bool:
         """Upstreams echo the title (or `Type value culprit`) as the message: don't say it twice."""
         ev = self.event
-        msg, title = _alnum(ev.message), _alnum(ev.title)
+        msg, title = alnum(ev.message), alnum(ev.title)
         if not msg:  # all punctuation (`!!!`, a backtick run): only an exact echo repeats
             return (ev.message or "").strip() == (ev.title or "").strip()
         if msg in title or (title and title in msg):
             return True
-        kind = _alnum(ev.exceptions[-1].type) if ev.exceptions else ""
+        kind = alnum(ev.exceptions[-1].type) if ev.exceptions else ""
         return bool(kind) and msg.startswith(kind)
 
     def _exceptions(self, out: TrimmedEvent, plan: Plan) -> None:
@@ -199,15 +200,15 @@ _RELATION = {"__cause__": "cause", "__context__": "context"}
 def _same_frames(shown: list[ExceptionOut]) -> None:
     """JVM SDKs send each cause with the full stack: often the very same frames again. Those are said once;
     a later exception with the same frames points at the first."""
-    first: dict[str, int] = {}
+    said: list[tuple[int, list[FrameItem]]] = []  # at most EXCEPTION_CAP: compared pairwise
     for i, exc in enumerate(shown, 1):
         if len(exc.frames) < 2:
             continue  # one frame costs no more than the pointer
-        key = "\n".join(item.model_dump_json() for item in exc.frames)
-        if key in first:
-            exc.frames, exc.same_frames_as = [], first[key]
+        same = next((n for n, frames in said if frames == exc.frames), None)
+        if same is None:
+            said.append((i, exc.frames))
         else:
-            first[key] = i
+            exc.frames, exc.same_frames_as = [], same
 
 
 def _is_tree(chain: list[ExceptionInfo]) -> bool:
@@ -217,7 +218,3 @@ def _is_tree(chain: list[ExceptionInfo]) -> bool:
         return True
     parents = [e.parent_id for e in chain if e.parent_id is not None and e.exception_id is not None]
     return len(parents) != len(set(parents))
-
-
-def _alnum(text: str | None) -> str:
-    return "".join(ch for ch in (text or "").lower() if ch.isalnum())

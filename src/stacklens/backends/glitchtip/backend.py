@@ -12,7 +12,7 @@ from stacklens.backends.base import Progress, no_progress
 from stacklens.backends.glitchtip import writes
 from stacklens.backends.glitchtip.search import TagSet, search_request
 from stacklens.backends.json import Json
-from stacklens.backends.narrow import Narrowing, scan
+from stacklens.backends.narrow import FetchPage, Narrowing, scan
 from stacklens.backends.sentry.backend import SentryBackend
 from stacklens.backends.sentry.mapping import (
     _dict,
@@ -103,40 +103,47 @@ class GlitchTipBackend(SentryBackend):
             issues = [i for i in (issue_from_sentry(r) for r in _rows(reply.data, "issue search")) if i]
             return IssuePage(issues=issues, query=shown, next_cursor=reply.next_cursor)
 
+        found = await scan(
+            self._pages(params),
+            narrow,
+            limit=f.limit,
+            cursor=f.cursor,
+            max_pages=SCAN_PAGES,
+            page_size=PAGE_SIZE,
+        )
+        return IssuePage(
+            issues=found.issues, query=shown, next_cursor=found.next_cursor, notes=[*found.notes, *notes]
+        )
+
+    def _pages(self, params: list[tuple[str, str]]) -> FetchPage:
+        """The issue list for `params`, a page of PAGE_SIZE at a time (what `scan` walks)."""
+
         async def fetch(cursor: str | None) -> tuple[list[Issue], str | None]:
             page = params + [("limit", str(PAGE_SIZE))] + ([("cursor", cursor)] if cursor else [])
             reply = await self._org_request("GET", "issues/", params=page, scope="event:read")
             rows = [i for i in (issue_from_sentry(r) for r in _rows(reply.data, "issue search")) if i]
             return rows, reply.next_cursor
 
-        found = await scan(
-            fetch, narrow, limit=f.limit, cursor=f.cursor, max_pages=SCAN_PAGES, page_size=PAGE_SIZE
-        )
-        return IssuePage(
-            issues=found.issues, query=shown, next_cursor=found.next_cursor, notes=[*found.notes, *notes]
-        )
+        return fetch
 
     async def _narrow_by_tag(self, tags: TagSet, narrow: Narrowing, project_id: str | None) -> str | None:
         """Adds the check for one listed or negated tag; a note when a value had more issues than read."""
         ids: set[str] = set()
         partial = []
+        read = TAG_PAGES * PAGE_SIZE
         for query in tags.queries():
-            params = [("query", query), ("limit", str(PAGE_SIZE))]
-            if project_id:
-                params.append(("project", project_id))
-            cursor: str | None = None
-            for _ in range(TAG_PAGES):
-                page = params + ([("cursor", cursor)] if cursor else [])
-                reply = await self._org_request("GET", "issues/", params=page, scope="event:read")
-                ids |= {
-                    str(r["id"])
-                    for r in _rows(reply.data, "issue search")
-                    if isinstance(r.get("id"), str | int)
-                }
-                cursor = reply.next_cursor
-                if cursor is None:
-                    break
-            else:
+            params = [("query", query)] + ([("project", project_id)] if project_id else [])
+            # Every issue GlitchTip finds for the value, over the same bounded paging as the search itself.
+            found = await scan(
+                self._pages(params),
+                Narrowing(),
+                limit=read,
+                cursor=None,
+                max_pages=TAG_PAGES,
+                page_size=PAGE_SIZE,
+            )
+            ids |= {i.id for i in found.issues}
+            if found.next_cursor is not None:
                 partial.append(query)
         if tags.negated:
             narrow.checks.append(lambda i: i.id not in ids)
@@ -145,7 +152,6 @@ class GlitchTipBackend(SentryBackend):
         narrow.described.append(tags.described())
         if not partial:
             return None
-        read = TAG_PAGES * PAGE_SIZE
         return (
             f"{', '.join(partial)}: more than {read} issues have it and only the first {read} were read,"
             " so the tag filter is approximate"
