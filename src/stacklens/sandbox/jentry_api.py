@@ -236,7 +236,7 @@ async def issue_events(request: Request, sb: Sandbox) -> Response:
     limit = _int(request.query_params.get("limit"), "limit", default=25, high=100)
     project = sb.projects[issue["project"]]
     rows = [
-        to_jentry_event(e["sdk"], issue_id=issue["jentryId"], project_id=project["jentryId"])
+        to_jentry_event(sb.payload(e), issue_id=issue["jentryId"], project_id=project["jentryId"])
         for e in sb.events.get(issue["id"], [])[:limit]
     ]
     return JSONResponse({"data": rows})

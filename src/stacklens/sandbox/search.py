@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from stacklens.sandbox.shapes import exceptions, sentry_tags
+from stacklens.sandbox.shapes import exceptions
 
 Json = dict[str, Any]
 
@@ -310,7 +310,7 @@ def _match_event(ctx: Context, issue: Json, event: Json, term: Term) -> bool:
     if key in ("error.type", "error.value"):
         found = [str(x.get(key.split(".")[1])) for x in exceptions(sdk)]
         return any(_value_matches(f, v) for f in found for v in values)
-    tags = sentry_tags(sdk)
+    tags = ctx.sandbox.event_tags(event)
     if key == "has":
         return any(k == v for k, _ in tags for v in values)
     return any(k == key and _value_matches(found, v) for k, found in tags for v in values)

@@ -15,7 +15,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from stacklens.sandbox.shapes import parse_time, sentry_time
+from stacklens.sandbox.expand import Prepared, prepared_events
+from stacklens.sandbox.shapes import parse_time, sentry_tags, sentry_time
 
 Json = dict[str, Any]
 
@@ -121,7 +122,7 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig | None = None, *, now: datetime | None = None) -> None:
         self.config = config or SandboxConfig()
-        self.loaded_at = now or datetime.now(UTC)
+        self.loaded_at = (now or datetime.now(UTC)).astimezone(UTC)
         self.requests: list[RequestRecord] = []
         self.latency = 0.0
         self.rate_limit: tuple[int, float] | None = None  # (requests, window seconds), Sentry-style 429s
@@ -163,6 +164,8 @@ class Sandbox:
             self.events[raw["issue"]].append(
                 {"id": sdk["event_id"], "issue": raw["issue"], "when": when, "sdk": sdk}
             )
+        for issue_id, derived in prepared_events(_dataset_text()).items():
+            self.events[issue_id].extend(self._derived(issue_id, d) for d in derived)
         for events in self.events.values():
             events.sort(key=lambda e: e["when"], reverse=True)  # newest first
         self.releases: list[Json] = [self._load_release(n, r) for n, r in enumerate(data["releases"])]
@@ -171,6 +174,47 @@ class Sandbox:
             for a in data["audit"]
         ]
         self._next_id = 900000
+
+    def _derived(self, issue_id: str, d: Prepared) -> Json:
+        """A derived event record (see `expand`): its shared payload plus its own time."""
+        when = self.loaded_at - d.age
+        return {
+            "id": d.event_id,
+            "issue": issue_id,
+            "when": when,
+            "sdk": dict(d.sdk),  # no `timestamp` yet: `payload` adds it (formatting 18k times is slow)
+            "tags": (d.tags, d.user),
+            "crumbs_at": d.crumbs_at,
+        }
+
+    def payload(self, record: Json) -> Json:
+        """The event's SDK payload as stored upstream. A derived event's gets its timestamp here and its
+        breadcrumbs moved with it (they are stored at the sample's times)."""
+        sdk: Json = record["sdk"]
+        at: datetime | None = record.get("crumbs_at")
+        if "crumbs_at" not in record:
+            return sdk
+        out = {**sdk, "timestamp": sentry_time(record["when"])}
+        crumbs = (sdk.get("breadcrumbs") or {}).get("values")
+        if crumbs and at is not None:
+            shift = record["when"] - at
+            moved = [
+                {**c, "timestamp": sentry_time(parse_time(c["timestamp"]) + shift)}
+                if isinstance(c, dict) and c.get("timestamp") is not None
+                else c
+                for c in crumbs
+            ]
+            out["breadcrumbs"] = {**sdk["breadcrumbs"], "values": moved}
+        return out
+
+    @staticmethod
+    def event_tags(record: Json) -> list[tuple[str, str]]:
+        """The tags Sentry stores for an event record (precomputed for derived events)."""
+        pre = record.get("tags")
+        if pre is None:
+            return sentry_tags(record["sdk"])
+        base, user = pre
+        return [*base, ("user", user)] if user else list(base)
 
     def _load_release(self, n: int, raw: Json) -> Json:
         return {

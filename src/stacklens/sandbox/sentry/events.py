@@ -43,7 +43,7 @@ def full_event(sb: Sandbox, issue: Json, events: list[Json], index: int) -> Json
     older = events[index + 1]["id"] if index + 1 < len(events) else None
     release = release_stub(sb, record["sdk"].get("release"))
     return to_sentry_event(
-        record["sdk"],
+        sb.payload(record),
         project_id=issue["project"],
         group_id=issue["id"],
         release=release,
@@ -108,11 +108,11 @@ async def events_list(request: Request, sb: Sandbox) -> Response:
     full = request.query_params.get("full", "").lower() in ("1", "true", "yes")
     limit = page_size(request, "per_page", page_size(request, "limit", 100))
 
-    def render(record: Json) -> Json:
-        event = full_event(sb, issue, events, events.index(record))
+    def render(index: int) -> Json:
+        event = full_event(sb, issue, events, index)
         return event if full else event_summary(event)
 
-    return paged(request, events, limit, render)
+    return paged(request, list(range(len(events))), limit, render)
 
 
 @endpoint("event:read")
@@ -127,11 +127,10 @@ async def event_detail(request: Request, sb: Sandbox) -> Response:
     elif wanted == "oldest":
         index = len(events) - 1
     elif wanted == "recommended":  # the newest event with the richest data: exception, then request
-        ranked = sorted(
+        index = min(
             range(len(events)),
             key=lambda n: (not exceptions(events[n]["sdk"]), not events[n]["sdk"].get("request"), n),
         )
-        index = ranked[0]
     else:
         index = next((n for n, e in enumerate(events) if e["id"] == wanted.lower().replace("-", "")), -1)
         if index < 0:
