@@ -21,8 +21,8 @@ from stacklens.refs import parse_issue_ref
 
 @pytest.mark.anyio
 async def test_get_event_latest_oldest_by_id_and_environment(sandbox, sandbox_url) -> None:
-    ref = parse_issue_ref("107", "jentry")
-    sdk = events_of(sandbox, 107)
+    ref = parse_issue_ref("110", "jentry")
+    sdk = events_of(sandbox, 110)
     staging = [e for e in sdk if e["environment"] == "staging"]
     async with jentry(sandbox_url) as backend:
         latest = await backend.get_event(ref, "latest")
@@ -31,7 +31,7 @@ async def test_get_event_latest_oldest_by_id_and_environment(sandbox, sandbox_ur
         by_id = await backend.get_event(ref, sdk[2]["event_id"])
         in_staging = await backend.get_event(ref, "latest", environment="staging")
         oldest_staging = await backend.get_event(ref, "oldest", environment="staging")
-        with pytest.raises(UpstreamError, match="issue 107 has no event 0123abcd"):
+        with pytest.raises(UpstreamError, match="issue 110 has no event 0123abcd"):
             await backend.get_event(ref, "0123abcd")
         with pytest.raises(UpstreamError, match="environment production, not staging"):
             await backend.get_event(ref, sdk[0]["event_id"], environment="staging")
@@ -44,13 +44,24 @@ async def test_get_event_latest_oldest_by_id_and_environment(sandbox, sandbox_ur
     assert in_staging.environment == "staging"
     assert [r.query for r in sandbox.requests[:2]] == [[("limit", "1")], [("limit", "1")]]
     assert all(r.query == [("limit", "100")] for r in sandbox.requests[2:])
-    assert {r.path for r in sandbox.requests} == {"/api/v1/issues/107/events"}
+    assert {r.path for r in sandbox.requests} == {"/api/v1/issues/110/events"}
+
+
+@pytest.mark.anyio
+async def test_oldest_event_of_an_issue_with_more_events_than_the_api_exposes(sandbox, sandbox_url) -> None:
+    """CHECKOUT-3 (107) has 2,290 events; Jentry returns the newest 100: `oldest` says so and names the oldest
+    one it can read instead of passing off the 100th as the first."""
+    sdk = events_of(sandbox, 107)
+    assert len(sdk) > 100
+    async with jentry(sandbox_url) as backend:
+        with pytest.raises(NotSupported, match=f"pass event_id={sdk[99]['event_id']} to see it"):
+            await backend.get_event(parse_issue_ref("107", "jentry"), "oldest")
 
 
 @pytest.mark.anyio
 async def test_list_issue_events(sandbox, sandbox_url) -> None:
-    ref = parse_issue_ref("107", "jentry")
-    sdk = events_of(sandbox, 107)
+    ref = parse_issue_ref("110", "jentry")
+    sdk = events_of(sandbox, 110)
     async with jentry(sandbox_url) as backend:
         two = await backend.list_issue_events(ref, limit=2)
         staging = await backend.list_issue_events(ref, limit=10, environment="staging")
@@ -63,8 +74,9 @@ async def test_list_issue_events(sandbox, sandbox_url) -> None:
     )  # fmt: skip
     assert first.time is not None and two.notes == ["more events may exist; raise limit (up to 100)"]
     assert [e.id for e in staging.events] == [e["event_id"] for e in sdk if e["environment"] == "staging"]
+    matched = sum(e["environment"] == "staging" for e in sdk)
     assert staging.notes == [
-        "filtered to environment 'staging' client-side over the 6 most recent events (2 match)"
+        f"filtered to environment 'staging' client-side over the {len(sdk)} most recent events ({matched} match)"
     ]
     assert [r.query for r in sandbox.requests] == [[("limit", "2")], [("limit", "100")]]
 
@@ -103,14 +115,35 @@ async def test_list_tag_values(sandbox, sandbox_url) -> None:
         ) as err:
             await backend.list_tag_values(ref, "browser")
     counts: dict[str, int] = {}
-    for e in sdk:
+    for e in sdk[:100]:  # Jentry's API returns an issue's 100 newest events
         counts[e["tags"]["region"]] = counts.get(e["tags"]["region"], 0) + 1
     assert {v.value: v.count for v in region.values} == counts
     assert [v.count for v in region.values] == sorted(counts.values(), reverse=True)
-    assert region.total == 6 and region.notes == ["from the 6 most recent events (all of the issue's events)"]
+    assert region.total == 100 and region.notes == [
+        "from the 100 most recent events (the Jentry API exposes no more: a sample)"
+    ]
     top = region.values[0]
     assert top.first_seen is not None and top.last_seen is not None and top.first_seen <= top.last_seen
-    assert [(v.value, v.count) for v in env.values] == [("production", 4)]
+    envs: dict[str, int] = {}
+    for e in sdk[:100]:
+        envs[e["environment"]] = envs.get(e["environment"], 0) + 1
+    assert len(envs) == 2 and [(v.value, v.count) for v in env.values] == [
+        max(envs.items(), key=lambda kv: kv[1])
+    ]
     assert env.notes[1:] == ["1 less frequent value(s) not shown"]
     assert "region" in str(err.value) and "environment" in str(err.value)
     assert [r.query for r in sandbox.requests] == [[("limit", "100")]] * 3
+
+
+@pytest.mark.anyio
+async def test_tag_values_of_an_issue_the_api_returns_whole(sandbox, sandbox_url) -> None:
+    """CHECKOUT-6 (110) has fewer events than one page: the counts are the issue's, and the note says so."""
+    sdk = events_of(sandbox, 110)
+    async with jentry(sandbox_url) as backend:
+        env = await backend.list_tag_values(parse_issue_ref("110", "jentry"), "environment")
+    counts: dict[str, int] = {}
+    for e in sdk:
+        counts[e["environment"]] = counts.get(e["environment"], 0) + 1
+    assert len(sdk) < 100 and {v.value: v.count for v in env.values} == counts
+    assert env.total == len(sdk) == sandbox.issue_by_jentry_id(110)["count"]
+    assert env.notes == [f"from the {len(sdk)} most recent events (all of the issue's events)"]

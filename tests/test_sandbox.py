@@ -152,7 +152,7 @@ def test_dataset_times_are_relative_to_load():
     for issue_id, events in sandbox.events.items():
         assert events, issue_id
         assert events[0]["when"] == sandbox.issues[issue_id]["lastSeen"]
-        assert all(parse_time(e["sdk"]["timestamp"]) == e["when"] for e in events)
+        assert all(parse_time(sandbox.payload(e)["timestamp"]) == e["when"] for e in events)
     levels = {i["level"] for i in sandbox.issues.values()}
     assert {"fatal", "error", "warning", "info"} <= levels
     assert {i["status"] for i in sandbox.issues.values()} == {"unresolved", "resolved", "ignored"}
@@ -395,7 +395,7 @@ def test_events_list_detail_and_paging(http: httpx.Client, sandbox: Sandbox):
     events = sandbox.events[issue["id"]]
     url = f"{ORG}/issues/SHOP-1A/events/"
     summaries = http.get(url, headers=SENTRY).json()
-    assert [e["eventID"] for e in summaries] == [e["id"] for e in events]
+    assert [e["eventID"] for e in summaries] == [e["id"] for e in events[:100]]  # one page (Sentry: 100)
     assert "entries" not in summaries[0] and summaries[0]["groupID"] == issue["id"]
     full = http.get(url, params={"full": "true", "per_page": 2}, headers=SENTRY)
     assert len(full.json()) == 2 and full.json()[0]["entries"]

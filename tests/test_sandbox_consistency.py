@@ -171,3 +171,24 @@ def test_jentry_agrees_with_sentry(http: httpx.Client, sandbox: Sandbox) -> None
             )
             for e in listed
         ], issue["shortId"]
+
+
+def test_a_deleted_issues_events_leave_its_releases(http: httpx.Client, sandbox: Sandbox) -> None:
+    """Release answers read an index of events by release: deleting an issue must not leave them counted."""
+    issue = sandbox.issue_by("CHECKOUT-3")
+    version = "checkout-api@1.9.0-rc.1"
+    mine = [e for e in sandbox.events[issue["id"]] if e["sdk"].get("release") == version]
+    project = sandbox.projects[issue["project"]]["jentryId"]
+
+    def jentry_events() -> int:
+        r = http.get(f"/api/v1/projects/{project}/releases", headers=JENTRY)
+        assert r.status_code == 200, r.text
+        return int(next(row["events"] for row in r.json()["data"] if row["release"] == version))
+
+    before = jentry_events()
+    assert mine and before == len(sandbox.release_events(version)) >= len(mine)
+    assert http.delete(f"{ORG}/issues/{issue['id']}/").status_code == 202
+    assert jentry_events() == before - len(mine)
+    release = http.get(f"{ORG}/releases/{quote(version, safe='')}/").json()
+    if before == len(mine):  # that issue held all of the release's events
+        assert release["firstEvent"] is None and release["lastEvent"] is None

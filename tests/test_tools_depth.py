@@ -5,6 +5,7 @@ these tools read, with another project, file and commit layout)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from starlette.routing import Route
 from mcp_helpers import backend_env, inproc, text_of
 from stacklens.cli import delete_warning, parser
 from stacklens.config import resolve
+from stacklens.sandbox.sdk_event import exceptions
 from stacklens.sandbox.serve import serve_in_thread
 from stacklens.tools import ToolEnv, selected
 
@@ -84,18 +86,26 @@ async def test_suspects_on_jentry_say_what_is_missing_and_send_nothing(sandbox, 
     assert sandbox.requests == []
 
 
+def worker_7_exception_types(sandbox) -> Counter[str]:
+    """WORKER-7's events by exception type, read in the sandbox (the answer's ground truth)."""
+    events = sandbox.events[sandbox.issue_by("WORKER-7")["id"]]
+    return Counter(exceptions(sandbox.payload(e))[-1]["type"] for e in events)
+
+
 @pytest.mark.parametrize("backend", ["sentry", "jentry"])
 async def test_two_crash_sites_make_two_groups(backend, sandbox, sandbox_url):
     async with inproc(backend, sandbox_url) as client:
         result = await client.call_tool("cluster_issue_events", {"issue": WORKER_7[backend]})
     text, data = text_of(result), result.structured_content
     assert not result.is_error, text
-    assert data["events"] == 6
+    kinds = worker_7_exception_types(sandbox)
+    assert data["events"] == sum(kinds.values()) == 48  # every event: fewer than one page
     groups = [(g["count"], g["crash_frame"], g["exception_type"]) for g in data["groups"]]
     assert groups == [
-        (4, "worker/feeds.py parse_price", "ValueError"),
-        (2, "worker/feeds.py main_image", "IndexError"),
+        (kinds["ValueError"], "worker/feeds.py parse_price", "ValueError"),
+        (kinds["IndexError"], "worker/feeds.py main_image", "IndexError"),
     ]
+    assert kinds["ValueError"] > kinds["IndexError"] > 0
     assert data["groups"][0]["message"] == "could not convert string to float: '<v>'"
     async with inproc(backend, sandbox_url) as client:  # the representative event opens with get_event
         rep = data["groups"][1]["representative_event_id"]
@@ -115,12 +125,12 @@ async def test_list_issue_events_query_and_period_on_sentry(sandbox, sandbox_url
     async with inproc("sentry", sandbox_url) as client:
         result = await client.call_tool(
             "list_issue_events",
-            {"issue": "WORKER-7", "query": "release:worker@0.9.1+build.7", "period": "7d"},
+            {"issue": "WORKER-7", "query": "release:worker@0.9.1+build.7", "period": "7d", "limit": 100},
         )
     assert not result.is_error, text_of(result)
     sent = [r for r in sandbox.requests if r.path.endswith("/events/")][-1]
     assert sent.param("query") == "release:worker@0.9.1+build.7" and sent.param("statsPeriod") == "7d"
-    assert len(result.structured_content["events"]) == 6
+    assert len(result.structured_content["events"]) == sum(worker_7_exception_types(sandbox).values())
 
 
 async def test_list_issue_events_on_jentry_period_client_side_query_refused(sandbox, sandbox_url):
@@ -128,10 +138,11 @@ async def test_list_issue_events_on_jentry_period_client_side_query_refused(sand
         sandbox.requests.clear()
         refused = await client.call_tool("list_issue_events", {"issue": "119", "query": "user.email:x"})
         assert refused.is_error and "Sentry only" in text_of(refused) and sandbox.requests == []
-        result = await client.call_tool("list_issue_events", {"issue": "119", "period": "24h"})
+        result = await client.call_tool("list_issue_events", {"issue": "119", "period": "24h", "limit": 100})
     notes = result.structured_content["notes"]
     assert any("client-side" in n and "24h" in n for n in notes), notes
-    assert 0 < len(result.structured_content["events"]) < 6  # the sandbox's events span about 30 hours
+    # The issue's 48 events span about two days: the last 24 hours hold some of them.
+    assert 0 < len(result.structured_content["events"]) < sum(worker_7_exception_types(sandbox).values())
 
 
 # --- delete_issue: registered only when allowed, never read-only, exactly one DELETE ------------------------
@@ -468,7 +479,7 @@ async def test_jentry_cluster_for_one_environment_is_filtered_client_side(sandbo
     async with inproc("jentry", sandbox_url) as client:
         here = await client.call_tool("cluster_issue_events", {"issue": "119", "environment": "production"})
         elsewhere = await client.call_tool("cluster_issue_events", {"issue": "119", "environment": "staging"})
-    assert here.structured_content["events"] == 6
+    assert here.structured_content["events"] == sum(worker_7_exception_types(sandbox).values())
     assert elsewhere.structured_content["events"] == 0 and elsewhere.structured_content["groups"] == []
     assert text_of(elsewhere).endswith("nothing to group")
     assert all(r.param("limit") == "100" for r in sandbox.requests if r.path.endswith("/events"))

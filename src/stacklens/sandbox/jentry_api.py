@@ -243,13 +243,7 @@ async def issue_events(request: Request, sb: Sandbox) -> Response:
 
 
 def release_row(sb: Sandbox, project: Json, r: Json) -> Json:
-    events = [
-        e
-        for i in sb.issues.values()
-        if i["project"] == project["id"]
-        for e in sb.events[i["id"]]
-        if e["sdk"].get("release") == r["version"]
-    ]
+    events = [e for e in sb.release_events(r["version"]) if sb.issues[e["issue"]]["project"] == project["id"]]
     issue_ids = {e["issue"] for e in events}
     new = sum(
         1

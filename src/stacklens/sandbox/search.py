@@ -332,7 +332,21 @@ def _issue_check(ctx: Context, term: Term) -> Check:
 
 
 def _event_check(ctx: Context, term: Term) -> Check:
-    return lambda issue: any(_match_event(ctx, issue, e, term) != term.negated for e in ctx.events(issue))
+    # Derived events share their tag tuple with every copy of the same sample, release and environment
+    # (`Sandbox.event_tags`), so one answer per (tuple, user) serves them all: thousands of events per issue.
+    known: dict[tuple[str, int, str | None], bool] = {}
+    by_user = str(term.key) in ("user", "has")  # only those read the `user` tag
+
+    def one(issue: Json, event: Json) -> bool:
+        pre = event.get("tags")
+        if pre is None:
+            return _match_event(ctx, issue, event, term)
+        key = (issue["id"], id(pre[0]), pre[1] if by_user else None)
+        if key not in known:
+            known[key] = _match_event(ctx, issue, event, term)
+        return known[key]
+
+    return lambda issue: any(one(issue, e) != term.negated for e in ctx.events(issue))
 
 
 def _negated(check: Check) -> Check:

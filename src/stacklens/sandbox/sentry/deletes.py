@@ -15,5 +15,5 @@ from stacklens.sandbox.state import Sandbox
 async def issue_delete(request: Request, sb: Sandbox) -> Response:
     issue = issue_or_404(request, sb)
     sb.issues.pop(issue["id"], None)
-    sb.events.pop(issue["id"], None)
+    sb.drop_events(issue["id"])
     return Response(status_code=202)

@@ -47,7 +47,7 @@ def deploy_json(d: Json) -> Json:
 
 
 def release_json(sb: Sandbox, r: Json, *, health: bool = False) -> Json:
-    events = [e for evs in sb.events.values() for e in evs if e["sdk"].get("release") == r["version"]]
+    events = sb.release_events(r["version"])
     new_groups = {pid: 0 for pid in r["projects"]}
     for issue in sb.issues.values():
         if issue.get("firstRelease") == r["version"] and issue["project"] in new_groups:

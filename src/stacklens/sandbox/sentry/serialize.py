@@ -124,7 +124,9 @@ def _hourly(sb: Sandbox, issue: Json) -> list[list[int]]:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     buckets = [now - timedelta(hours=h) for h in range(23, -1, -1)]
     counts: defaultdict[datetime, int] = defaultdict(int)
-    for e in sb.events.get(issue["id"], []):
+    for e in sb.events.get(issue["id"], []):  # newest first: stop at the first one before the window
+        if e["when"] < buckets[0]:
+            break
         counts[e["when"].replace(minute=0, second=0, microsecond=0)] += 1
     return [[int(b.timestamp()), counts[b]] for b in buckets]
 
