@@ -172,6 +172,7 @@ def prepared_events(text: str) -> dict[str, tuple[Prepared, ...]]:
     """Per issue id, its derived events ready to load. Keyed on the dataset text, computed once."""
     data = json.loads(text)
     tags: dict[tuple[int, str | None, str | None], tuple[tuple[str, str], ...]] = {}
+    stamped: dict[int, datetime | None] = {}
     out: dict[str, tuple[Prepared, ...]] = {}
     for issue_id, derived in derive(data).items():
         rows = []
@@ -186,7 +187,9 @@ def prepared_events(text: str) -> dict[str, tuple[Prepared, ...]]:
             if isinstance(contexts, dict) and isinstance(contexts.get("trace"), dict):
                 sdk["contexts"] = {**contexts, "trace": {**contexts["trace"], "trace_id": d.event_id}}
             sdk.pop("timestamp", None)
-            at = parse_time(sample["timestamp"]) if sample.get("timestamp") else None
+            if d.template not in stamped:  # one parse per sample, not one per derived event
+                stamped[d.template] = parse_time(sample["timestamp"]) if sample.get("timestamp") else None
+            at = stamped[d.template]
             age = timedelta(seconds=d.offset)
             rows.append(Prepared(d.event_id, age, sdk, tags[key], user_tag(d.user), at))
         out[issue_id] = tuple(rows)
